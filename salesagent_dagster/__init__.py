@@ -1,0 +1,1 @@
+"""salesagent-dagster: inbound demo requests answered from the rep's Gmail, run by Dagster."""

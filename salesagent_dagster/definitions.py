@@ -1,0 +1,21 @@
+"""The one Definitions object: every folder's definitions plus resources from the env."""
+
+from __future__ import annotations
+
+from dagster import Definitions
+
+from salesagent_dagster.defs.intake.submissions_sensor import hubspot_submissions
+from salesagent_dagster.defs.leads.draft_assets import draft, send_decision
+from salesagent_dagster.defs.leads.jobs import process_lead_job
+from salesagent_dagster.defs.leads.lead_assets import enrichment, lead
+from salesagent_dagster.defs.leads.send_graph import sent_email
+from salesagent_dagster.defs.safety.draft_checks import draft_safety_checks
+from salesagent_dagster.settings import resources_from_env
+
+defs = Definitions(
+    assets=[lead, enrichment, draft, send_decision, sent_email],
+    asset_checks=[draft_safety_checks],
+    jobs=[process_lead_job],
+    sensors=[hubspot_submissions],
+    resources=resources_from_env().as_dict(),
+)

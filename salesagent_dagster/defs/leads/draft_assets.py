@@ -1,0 +1,153 @@
+"""`draft` and `send_decision`: what we would write, and whether it may go by itself."""
+
+from collections.abc import Iterator
+
+from dagster import AssetExecutionContext, MaterializeResult, asset
+
+from salesagent_dagster.defs.intake.partitions import submissions_partitions
+from salesagent_dagster.defs.leads.lead_assets import GROUP, enrichment
+from salesagent_dagster.defs.leads.outgoing_email import outgoing_email_for, safety_report_for
+from salesagent_dagster.domain.approval_rules import DecisionInputs, decide
+from salesagent_dagster.domain.draft_writer import DraftFacts, compose_draft
+from salesagent_dagster.domain.mime_message import new_message_id
+from salesagent_dagster.resources.app_store import AppStoreResource
+from salesagent_dagster.resources.gmail import GmailResource
+from salesagent_dagster.resources.outreach_settings import OutreachSettings
+from salesagent_dagster.store import drafts, leads, voice_profiles
+from salesagent_dagster.store.models import SendDecision
+
+PREVIEW_CHARS = 600
+
+
+@asset(
+    partitions_def=submissions_partitions,
+    group_name=GROUP,
+    deps=[enrichment],
+    kinds={"python"},
+    output_required=False,
+    description="Subject and body in the rep's voice, with the compliance footer.",
+)
+def draft(
+    context: AssetExecutionContext,
+    app_store: AppStoreResource,
+    gmail: GmailResource,
+    outreach: OutreachSettings,
+) -> Iterator[MaterializeResult]:
+    key = context.partition_key
+    with app_store.session() as session:
+        lead_row = leads.get_lead(session, key)
+        enriched = leads.get_enrichment(session, key)
+        if lead_row is None or enriched is None:
+            context.log.info("no enrichment for this lead; nothing to draft")
+            return
+        voice = voice_profiles.voice_for(session, enriched.mailbox)
+        composed = compose_draft(
+            DraftFacts(
+                first_name=lead_row.first_name,
+                company=lead_row.company,
+                job_title=lead_row.job_title,
+                industry=lead_row.industry,
+                message=lead_row.message,
+                replied_before=enriched.replied_before,
+            ),
+            voice,
+            outreach.sender_identity(gmail.sender_name, gmail.sender_email),
+            outreach.unsubscribe_link(key),
+        )
+        current = drafts.latest_draft(session, key)
+        if current is not None and current.author != "agent":
+            # An operator's edit wins over a re-generated draft; keep theirs current.
+            saved = current
+        elif current is not None and (current.subject, current.body_text) == (
+            composed.subject,
+            composed.body_text,
+        ):
+            saved = current
+        else:
+            saved = drafts.add_draft_version(
+                session,
+                partition_key=key,
+                subject=composed.subject,
+                body_text=composed.body_text,
+                template=composed.template,
+                voice_profile=voice.as_dict(),
+                author="agent",
+            )
+    # The one place PII is allowed in metadata: what the operator reads to approve (I-6).
+    yield MaterializeResult(
+        metadata={
+            "draft_version": saved.version,
+            "author": saved.author,
+            "template": saved.template,
+            "voice_samples": voice.sample_count,
+            "preview": f"Subject: {saved.subject}\n\n{saved.body_text[:PREVIEW_CHARS]}",
+        }
+    )
+
+
+@asset(
+    partitions_def=submissions_partitions,
+    group_name=GROUP,
+    deps=[draft],
+    kinds={"python"},
+    output_required=False,
+    description="Rules engine: auto_approve, needs_review or blocked, with the rationale.",
+)
+def send_decision(
+    context: AssetExecutionContext,
+    app_store: AppStoreResource,
+    gmail: GmailResource,
+    outreach: OutreachSettings,
+) -> Iterator[MaterializeResult]:
+    key = context.partition_key
+    settings = outreach.rule_settings()
+    with app_store.session() as session:
+        enriched = leads.get_enrichment(session, key)
+        lead_email = outgoing_email_for(
+            session,
+            key,
+            outreach,
+            gmail.sender_email,
+            gmail.sender_name,
+            new_message_id(gmail.sender_email),
+        )
+        if enriched is None or lead_email is None:
+            context.log.info("no draft for this lead; nothing to decide")
+            return
+        report = safety_report_for(session, lead_email, outreach, enriched.mailbox)
+        decision = decide(
+            DecisionInputs(
+                replied_before=enriched.replied_before,
+                known_good=enriched.known_good,
+                icp_score=enriched.icp_score,
+                domain_verified=enriched.domain_verified,
+                blocking_findings=tuple(f.describe() for f in report.hard_findings),
+                review_findings=tuple(f.describe() for f in report.soft_findings),
+            ),
+            settings,
+        )
+        drafts.save_decision(
+            session,
+            SendDecision(
+                partition_key=key,
+                draft_version=lead_email.draft.version,
+                outcome=decision.outcome.value,
+                confidence=decision.confidence,
+                threshold=settings.auto_approve_threshold,
+                rules_fired=[
+                    {"rule": r.name, "confidence": r.confidence, "because": r.because}
+                    for r in decision.rules_fired
+                ],
+                rationale=decision.rationale,
+            ),
+        )
+    yield MaterializeResult(
+        metadata={
+            "outcome": decision.outcome.value,
+            "confidence": decision.confidence,
+            "threshold": settings.auto_approve_threshold,
+            "rules_fired": [rule.name for rule in decision.rules_fired],
+            "rationale": decision.rationale,
+            "shadow_mode": settings.shadow_mode,
+        }
+    )

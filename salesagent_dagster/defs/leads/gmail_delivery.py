@@ -1,0 +1,146 @@
+"""Send (or draft) one lead's email exactly once, with every gate checked at send time.
+
+The order matters: gates first (kill switch, approval, recipient, content), then the
+ledger claim that counts the limits under the mailbox lock, then the one Gmail call. An
+earlier attempt whose outcome is unclear is looked up by Message-ID before anything else
+is sent (DESIGN I-1, I-2).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dagster import OpExecutionContext, RetryRequested
+
+from salesagent_dagster.defs.leads.outgoing_email import outgoing_email_for, safety_report_for
+from salesagent_dagster.domain.approval_rules import Outcome
+from salesagent_dagster.resources.app_store import AppStoreResource
+from salesagent_dagster.resources.errors import PermanentServiceError, UnclearSendOutcome
+from salesagent_dagster.resources.gmail import GmailMessageRef, GmailResource
+from salesagent_dagster.resources.outreach_settings import OutreachSettings
+from salesagent_dagster.store import audit, controls, drafts, outbox, send_ledger
+from salesagent_dagster.store.send_ledger import ClaimStatus, LedgerState
+
+KILL_SWITCH_POLL_SECONDS = 30
+KILL_SWITCH_MAX_HOLDS = 120  # an hour of holding before the run becomes a dead letter
+
+
+def deliver(
+    context: OpExecutionContext,
+    app_store: AppStoreResource,
+    gmail: GmailResource,
+    outreach: OutreachSettings,
+) -> dict[str, Any] | None:
+    """Metadata of the delivered (or earlier delivered) email, or None if a gate said no."""
+    key = context.partition_key
+    mode = "send" if outreach.allow_real_sends else "draft"
+    with app_store.session() as session:
+        if outreach.kill_switch_forced or controls.is_enabled(session, controls.KILL_SWITCH):
+            context.log.warning("kill switch is on: holding this send until it is turned off")
+            raise RetryRequested(
+                max_retries=KILL_SWITCH_MAX_HOLDS, seconds_to_wait=KILL_SWITCH_POLL_SECONDS
+            )
+        prepared = outbox.get_outbox(session, key)
+        decision = drafts.latest_decision(session, key)
+        if prepared is None or decision is None:
+            raise LookupError(f"{key}: no composed message to send")
+        if (
+            decision.outcome != Outcome.AUTO_APPROVE
+            or decision.draft_version != prepared.draft_version
+        ):
+            context.log.warning("approval no longer covers this message; not sending")
+            return None
+        lead_email = outgoing_email_for(
+            session, key, outreach, gmail.sender_email, gmail.sender_name, prepared.message_id
+        )
+        if lead_email is None:
+            raise LookupError(f"{key}: lead or draft disappeared before sending")
+        report = safety_report_for(session, lead_email, outreach, gmail.sender_email)
+        refusals = [f.describe() for f in report.findings if f.rule != "send_limit"]
+        if refusals:
+            audit.record(
+                session,
+                actor="agent",
+                action="send_refused_at_gate",
+                subject=key,
+                details={"findings": refusals},
+            )
+            context.log.warning(f"send refused at the gate: {'; '.join(refusals)}")
+            return None
+        claim = send_ledger.claim_send(
+            session,
+            partition_key=key,
+            mailbox=gmail.sender_email,
+            recipient_hash=lead_email.lead.email_hash or "",
+            message_id=prepared.message_id,
+            draft_version=prepared.draft_version,
+            mode=mode,
+            limits=outreach.send_limits(),
+        )
+    entry = claim.entry
+    if claim.status == ClaimStatus.DEFERRED:
+        context.log.warning(f"deferred: over a send limit ({claim.volume})")
+        return None
+    assert entry is not None
+    if claim.status == ClaimStatus.ALREADY_DONE:
+        context.log.info(f"already {entry.state} earlier; not sending again")
+        return _metadata(entry.state, entry.mode, entry.gmail_message_id, entry.attempts)
+    if claim.status == ClaimStatus.FAILED_PERMANENT:
+        raise PermanentServiceError("Gmail", f"an earlier attempt was refused: {entry.last_error}")
+    if claim.status == ClaimStatus.NEEDS_RECONCILE:
+        found = gmail.find_by_message_id(entry.message_id)
+        if found is not None:
+            state = _record(app_store, key, found)
+            context.log.info(f"reconciled: the earlier attempt reached Gmail ({state})")
+            return _metadata(state, entry.mode, found.message_id, entry.attempts)
+        with app_store.session() as session:
+            entry = send_ledger.mark_retry(session, key)
+        context.log.info("reconciled: the earlier attempt never reached Gmail; trying again")
+    return _call_gmail(context, app_store, gmail, key, prepared.raw, entry.mode, entry.attempts)
+
+
+def _call_gmail(
+    context: OpExecutionContext,
+    app_store: AppStoreResource,
+    gmail: GmailResource,
+    key: str,
+    raw: str,
+    mode: str,
+    attempts: int,
+) -> dict[str, Any]:
+    try:
+        ref = gmail.send_raw(raw) if mode == "send" else gmail.create_draft(raw)
+    except UnclearSendOutcome as exc:
+        with app_store.session() as session:
+            send_ledger.record_outcome(session, key, LedgerState.UNKNOWN, error=str(exc))
+        context.log.warning("send outcome unclear; the next attempt reconciles first")
+        raise
+    except PermanentServiceError as exc:
+        with app_store.session() as session:
+            send_ledger.record_outcome(session, key, LedgerState.FAILED_PERMANENT, error=str(exc))
+        raise
+    state = _record(app_store, key, ref)
+    return _metadata(state, mode, ref.message_id, attempts)
+
+
+def _record(app_store: AppStoreResource, key: str, ref: GmailMessageRef) -> str:
+    state = LedgerState.DRAFTED if ref.is_draft else LedgerState.SENT
+    with app_store.session() as session:
+        send_ledger.record_outcome(
+            session,
+            key,
+            state,
+            gmail_message_id=ref.message_id,
+            gmail_thread_id=ref.thread_id,
+            gmail_draft_id=ref.draft_id,
+        )
+    return state.value
+
+
+def _metadata(state: str, mode: str, gmail_message_id: str | None, attempts: int) -> dict[str, Any]:
+    return {
+        "ledger_state": state,
+        "mode": mode,
+        "gmail_message_id": gmail_message_id or "",
+        "attempts": attempts,
+    }

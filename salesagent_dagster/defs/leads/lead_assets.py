@@ -1,0 +1,194 @@
+"""`lead` and `enrichment`: who wrote to us, and what we know about them."""
+
+from collections.abc import Iterator
+
+from dagster import AssetExecutionContext, MaterializeResult, asset
+
+from salesagent_dagster.defs.intake.partitions import submissions_partitions
+from salesagent_dagster.defs.leads.failure_policy import (
+    classified_failures,
+    external_call_retry_policy,
+)
+from salesagent_dagster.domain.email_address import parse_email_address
+from salesagent_dagster.domain.icp import IcpInputs, score_icp
+from salesagent_dagster.domain.lead_profile import build_lead_profile, qualify
+from salesagent_dagster.resources.app_store import AppStoreResource
+from salesagent_dagster.resources.gmail import GmailResource
+from salesagent_dagster.resources.hubspot import CrmRecord, HubSpotResource
+from salesagent_dagster.resources.outreach_settings import OutreachSettings
+from salesagent_dagster.store import inbox, leads, suppression
+from salesagent_dagster.store.models import Enrichment, Lead
+
+GROUP = "leads"
+
+
+@asset(
+    partitions_def=submissions_partitions,
+    group_name=GROUP,
+    kinds={"python"},
+    description="The submission normalised and qualified; disqualified leads stop here.",
+)
+def lead(
+    context: AssetExecutionContext, app_store: AppStoreResource, outreach: OutreachSettings
+) -> MaterializeResult:
+    key = context.partition_key
+    with app_store.session() as session:
+        submission = inbox.get_submission(session, key)
+        if submission is None:
+            raise LookupError(f"no inbox row for partition {key}")
+        values = _values_of(submission.payload)
+        profile, email_problem = build_lead_profile(values)
+        email = profile.email.address if profile.email else None
+        email_hash = outreach.fingerprint(email) if email else None
+        verdict = qualify(
+            profile,
+            email_problem,
+            is_suppressed=bool(email_hash and suppression.is_suppressed(session, email_hash)),
+            is_duplicate=bool(
+                email_hash and leads.has_other_qualified_lead(session, email_hash, key)
+            ),
+            competitor_domains=outreach.competitor_domain_set(),
+        )
+        leads.save_lead(
+            session,
+            Lead(
+                partition_key=key,
+                email=email,
+                email_hash=email_hash,
+                first_name=profile.first_name,
+                last_name=profile.last_name,
+                company=profile.company,
+                job_title=profile.job_title,
+                phone=profile.phone,
+                website_domain=profile.website_domain,
+                employees=profile.employees,
+                country=profile.country,
+                industry=profile.industry,
+                message=profile.message,
+                qualified=verdict.qualified,
+                status_reason=verdict.reason,
+            ),
+        )
+    return MaterializeResult(
+        metadata={
+            "qualified": verdict.qualified,
+            "reason": verdict.reason,
+            "free_mail": bool(profile.email and profile.email.is_free_mail),
+        }
+    )
+
+
+def _values_of(payload: dict[str, object]) -> dict[str, str]:
+    raw = payload.get("raw")
+    values = raw.get("values", []) if isinstance(raw, dict) else []
+    return {
+        str(entry["name"]): "" if entry.get("value") is None else str(entry["value"])
+        for entry in values
+        if isinstance(entry, dict) and "name" in entry
+    }
+
+
+@asset(
+    partitions_def=submissions_partitions,
+    group_name=GROUP,
+    deps=[lead],
+    kinds={"hubspot", "gmail"},
+    output_required=False,
+    retry_policy=external_call_retry_policy,
+    description="HubSpot contact and company, domain match, ICP score, replied-before (Gmail).",
+)
+def enrichment(
+    context: AssetExecutionContext,
+    app_store: AppStoreResource,
+    hubspot: HubSpotResource,
+    gmail: GmailResource,
+    outreach: OutreachSettings,
+) -> Iterator[MaterializeResult]:
+    key = context.partition_key
+    with app_store.session() as session:
+        row = leads.get_lead(session, key)
+    if row is None or not row.qualified or not row.email:
+        context.log.info("lead is not qualified; nothing to enrich")
+        return
+    address = parse_email_address(row.email)
+    with classified_failures():
+        contact = hubspot.find_contact_by_email(address.address) or hubspot.create_contact(
+            _contact_properties(row)
+        )
+        company = hubspot.primary_company_of(contact.id)
+        if company is None and not address.is_free_mail:
+            company = hubspot.find_company_by_domain(address.domain)
+        replied = gmail.has_replied_within(
+            address.address, outreach.rule_settings().replied_within_days
+        )
+    company_domain = _company_domain(company, row.website_domain)
+    domain_verified = bool(
+        company_domain
+        and not address.is_free_mail
+        and (address.domain == company_domain or address.domain.endswith("." + company_domain))
+    )
+    employees = row.employees or _int_or_none(company, "numberofemployees")
+    icp = score_icp(
+        IcpInputs(
+            employees=employees,
+            job_title=row.job_title,
+            is_free_mail=address.is_free_mail,
+            domain_verified=domain_verified,
+            country=row.country or _text(company, "country"),
+            industry=row.industry or _text(company, "industry"),
+        )
+    )
+    with app_store.session() as session:
+        leads.save_enrichment(
+            session,
+            Enrichment(
+                partition_key=key,
+                hubspot_contact_id=contact.id,
+                hubspot_company_id=company.id if company else None,
+                hubspot_owner_id=contact.properties.get("hubspot_owner_id"),
+                company_domain=company_domain,
+                domain_verified=domain_verified,
+                icp_score=icp.score,
+                icp_bucket=icp.bucket,
+                icp_factors=icp.factors,
+                replied_before=replied,
+                known_good=outreach.is_known_good(address.address),
+                mailbox=gmail.sender_email,
+            ),
+        )
+    yield MaterializeResult(
+        metadata={
+            "icp_score": icp.score,
+            "icp_bucket": icp.bucket,
+            "icp_factors": icp.factors,
+            "domain_verified": domain_verified,
+            "replied_before": replied,
+            "hubspot_contact_id": contact.id,
+        }
+    )
+
+
+def _contact_properties(row: Lead) -> dict[str, str]:
+    properties = {
+        "email": row.email or "",
+        "firstname": row.first_name,
+        "lastname": row.last_name,
+        "company": row.company,
+        "jobtitle": row.job_title,
+        "lifecyclestage": "lead",
+    }
+    return {name: value for name, value in properties.items() if value}
+
+
+def _company_domain(company: CrmRecord | None, website_domain: str | None) -> str | None:
+    domain = _text(company, "domain").lower().removeprefix("www.")
+    return domain or website_domain
+
+
+def _text(record: CrmRecord | None, name: str) -> str:
+    return str((record.properties.get(name) if record else None) or "")
+
+
+def _int_or_none(record: CrmRecord | None, name: str) -> int | None:
+    text = _text(record, name)
+    return int(text) if text.isdigit() else None

@@ -1,0 +1,84 @@
+"""The one way to turn a lead's current draft into the email and the safety inputs.
+
+The asset checks, the send decision and the send-time gate all come through here, so the
+message that was checked is the message that is sent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from salesagent_dagster.domain.mime_message import OutgoingEmail, build_mime_message
+from salesagent_dagster.domain.safety.content import default_content_policy
+from salesagent_dagster.domain.safety.draft_review import (
+    DraftUnderReview,
+    SafetyContext,
+    SafetyReport,
+    review_draft,
+)
+from salesagent_dagster.resources.outreach_settings import OutreachSettings
+from salesagent_dagster.store import drafts, leads, send_ledger, suppression
+from salesagent_dagster.store.models import Draft, Lead, utc_now
+
+
+@dataclass(frozen=True)
+class LeadEmail:
+    lead: Lead
+    draft: Draft
+    email: OutgoingEmail
+    under_review: DraftUnderReview
+
+
+def outgoing_email_for(
+    session: Session,
+    partition_key: str,
+    outreach: OutreachSettings,
+    sender_email: str,
+    sender_name: str,
+    message_id: str,
+) -> LeadEmail | None:
+    """The latest draft as an email, or None when the lead has no draft."""
+    lead = leads.get_lead(session, partition_key)
+    draft = drafts.latest_draft(session, partition_key)
+    if lead is None or draft is None or not lead.email:
+        return None
+    recipient_name = f"{lead.first_name} {lead.last_name}".strip()
+    unsubscribe_url = outreach.unsubscribe_link(partition_key)
+    email = OutgoingEmail(
+        sender_name=sender_name or sender_email,
+        sender_email=sender_email,
+        recipient_name=recipient_name,
+        recipient_email=lead.email,
+        subject=draft.subject,
+        body_text=draft.body_text,
+        message_id=message_id,
+        unsubscribe_url=unsubscribe_url,
+        unsubscribe_mailto=outreach.unsubscribe_mailto(sender_email, partition_key),
+    )
+    under_review = DraftUnderReview(
+        recipient_email=lead.email,
+        subject=draft.subject,
+        body_text=draft.body_text,
+        message=build_mime_message(email),
+        postal_address=outreach.postal_address,
+        unsubscribe_url=unsubscribe_url,
+    )
+    return LeadEmail(lead=lead, draft=draft, email=email, under_review=under_review)
+
+
+def safety_report_for(
+    session: Session, lead_email: LeadEmail, outreach: OutreachSettings, mailbox: str
+) -> SafetyReport:
+    """All safety rules, with the suppression list and send windows as they are right now."""
+    email_hash = lead_email.lead.email_hash or outreach.fingerprint(lead_email.lead.email or "")
+    limits = outreach.send_limits()
+    context = SafetyContext(
+        content_policy=default_content_policy(),
+        recipient_policy=outreach.recipient_policy(),
+        is_suppressed=suppression.is_suppressed(session, email_hash),
+        volume=send_ledger.send_volume(session, mailbox, email_hash, limits, utc_now()),
+        limits=limits,
+    )
+    return review_draft(lead_email.under_review, context)

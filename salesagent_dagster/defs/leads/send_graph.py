@@ -1,0 +1,192 @@
+"""`sent_email`: compose the MIME message, send it (or draft it), log it to HubSpot.
+
+A graph of three ops so a failure shows exactly where it happened and a re-run resumes
+from there. Ops hand nothing to each other but order: every fact lives in the app DB, and
+the send ledger makes a repeated `send_via_gmail` harmless (DESIGN I-1).
+"""
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+from dagster import (
+    AssetIn,
+    In,
+    Nothing,
+    OpExecutionContext,
+    Out,
+    Output,
+    graph_asset,
+    op,
+)
+
+from salesagent_dagster.defs.intake.partitions import submissions_partitions
+from salesagent_dagster.defs.leads.draft_assets import send_decision
+from salesagent_dagster.defs.leads.failure_policy import (
+    classified_failures,
+    external_call_retry_policy,
+)
+from salesagent_dagster.defs.leads.gmail_delivery import deliver
+from salesagent_dagster.defs.leads.lead_assets import GROUP
+from salesagent_dagster.defs.leads.outgoing_email import outgoing_email_for
+from salesagent_dagster.domain.approval_rules import Outcome
+from salesagent_dagster.domain.mime_message import (
+    build_mime_message,
+    encode_for_gmail,
+    new_message_id,
+)
+from salesagent_dagster.resources.app_store import AppStoreResource
+from salesagent_dagster.resources.gmail import GmailResource
+from salesagent_dagster.resources.hubspot import HubSpotResource, hubspot_timestamp
+from salesagent_dagster.resources.outreach_settings import OutreachSettings
+from salesagent_dagster.store import drafts, hubspot_activity, leads, outbox, send_ledger
+from salesagent_dagster.store.models import OutboxMessage, utc_now
+
+FOLLOW_UP_AFTER = timedelta(days=2)
+
+
+@op(
+    ins={"decided": In(Nothing)},
+    out=Out(Nothing, is_required=False),
+    description="Build the MIME message for an approved draft; skip everything else.",
+)
+def compose_message(
+    context: OpExecutionContext,
+    app_store: AppStoreResource,
+    gmail: GmailResource,
+    outreach: OutreachSettings,
+) -> Iterator[Output[None]]:
+    key = context.partition_key
+    with app_store.session() as session:
+        decision = drafts.latest_decision(session, key)
+        if decision is None or decision.outcome != Outcome.AUTO_APPROVE:
+            outcome = decision.outcome if decision else "no decision"
+            context.log.info(f"not approved for sending ({outcome}); nothing to send")
+            return
+        ledger_entry = send_ledger.get_entry(session, key)
+        existing = outbox.get_outbox(session, key)
+        if ledger_entry is None and (
+            existing is None or existing.draft_version != decision.draft_version
+        ):
+            message_id = new_message_id(gmail.sender_email)
+            lead_email = outgoing_email_for(
+                session, key, outreach, gmail.sender_email, gmail.sender_name, message_id
+            )
+            if lead_email is None or lead_email.draft.version != decision.draft_version:
+                context.log.warning("the draft changed after the decision; decide again first")
+                return
+            outbox.put_outbox(
+                session,
+                OutboxMessage(
+                    partition_key=key,
+                    draft_version=lead_email.draft.version,
+                    message_id=message_id,
+                    raw=encode_for_gmail(build_mime_message(lead_email.email)),
+                ),
+            )
+    yield Output(None)
+
+
+@op(
+    ins={"composed": In(Nothing)},
+    out=Out(Nothing, is_required=False),
+    retry_policy=external_call_retry_policy,
+    description="Gates at send time, ledger claim, then Gmail send (or draft), exactly once.",
+)
+def send_via_gmail(
+    context: OpExecutionContext,
+    app_store: AppStoreResource,
+    gmail: GmailResource,
+    outreach: OutreachSettings,
+) -> Iterator[Output[None]]:
+    with classified_failures():
+        result = deliver(context, app_store, gmail, outreach)
+    if result is not None:
+        yield Output(None, metadata=result)
+
+
+@op(
+    ins={"delivered": In(Nothing)},
+    out=Out(Nothing),
+    retry_policy=external_call_retry_policy,
+    description="Email engagement, follow-up task and lead status in HubSpot, once each.",
+)
+def log_to_hubspot(
+    context: OpExecutionContext,
+    app_store: AppStoreResource,
+    hubspot: HubSpotResource,
+    gmail: GmailResource,
+) -> Iterator[Output[None]]:
+    key = context.partition_key
+    with app_store.session() as session:
+        entry = send_ledger.get_entry(session, key)
+        enriched = leads.get_enrichment(session, key)
+        lead_row = leads.get_lead(session, key)
+        current = drafts.latest_draft(session, key)
+    if entry is None or enriched is None or lead_row is None or current is None:
+        raise LookupError(f"{key}: nothing delivered to log")
+    contact_id = enriched.hubspot_contact_id or ""
+    sent = entry.state == send_ledger.LedgerState.SENT
+    with classified_failures():
+        owner_id = enriched.hubspot_owner_id or hubspot.owner_id_for(gmail.sender_email)
+        with app_store.session() as session:
+            activity = hubspot_activity.get_activity(session, key)
+            if activity.email_engagement_id is None:
+                activity.email_engagement_id = hubspot.log_email(
+                    contact_id,
+                    {
+                        "hs_timestamp": hubspot_timestamp(entry.updated_at),
+                        "hs_email_direction": "EMAIL",
+                        "hs_email_status": "SENT" if sent else "SCHEDULED",
+                        "hs_email_subject": current.subject,
+                        "hs_email_text": current.body_text,
+                        **({"hubspot_owner_id": owner_id} if owner_id else {}),
+                    },
+                )
+        with app_store.session() as session:
+            activity = hubspot_activity.get_activity(session, key)
+            if activity.task_id is None:
+                activity.task_id = hubspot.create_task(
+                    contact_id,
+                    {
+                        "hs_timestamp": hubspot_timestamp(utc_now() + FOLLOW_UP_AFTER),
+                        "hs_task_subject": (
+                            "Follow up on the demo request"
+                            if sent
+                            else "Review and send the Gmail draft for a demo request"
+                        ),
+                        "hs_task_body": "Created by salesagent after the first email.",
+                        "hs_task_status": "NOT_STARTED",
+                        "hs_task_priority": "HIGH",
+                        "hs_task_type": "EMAIL",
+                        **({"hubspot_owner_id": owner_id} if owner_id else {}),
+                    },
+                )
+        with app_store.session() as session:
+            activity = hubspot_activity.get_activity(session, key)
+            if sent and not activity.lead_status_updated:
+                hubspot.update_contact(contact_id, {"hs_lead_status": "ATTEMPTED_TO_CONTACT"})
+                activity.lead_status_updated = True
+            engagement_id, task_id = activity.email_engagement_id, activity.task_id
+    yield Output(
+        None,
+        metadata={
+            "ledger_state": entry.state,
+            "mode": entry.mode,
+            "attempts": entry.attempts,
+            "gmail_message_id": entry.gmail_message_id or "",
+            "gmail_thread_id": entry.gmail_thread_id or "",
+            "hubspot_email_id": engagement_id or "",
+            "hubspot_task_id": task_id or "",
+        },
+    )
+
+
+@graph_asset(
+    partitions_def=submissions_partitions,
+    group_name=GROUP,
+    ins={"decided": AssetIn(key=send_decision.key, dagster_type=Nothing)},
+    kinds={"gmail", "hubspot"},
+    description="The first email to the lead: a Gmail draft, or a send when real sends are on.",
+)
+def sent_email(decided: None) -> None:
+    return log_to_hubspot(send_via_gmail(compose_message(decided)))

@@ -1,0 +1,90 @@
+"""Safety rules as asset checks on `draft`, each stored with its reasons.
+
+Non-blocking by design (DESIGN I-4): a failing check must not fail the run and spend a
+retry; what stops an unsafe send is the decision and the send-time gate, which evaluate the
+same rules through the same code.
+"""
+
+from collections.abc import Iterator
+
+from dagster import (
+    AssetCheckExecutionContext,
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    multi_asset_check,
+)
+
+from salesagent_dagster.defs.leads.draft_assets import draft
+from salesagent_dagster.defs.leads.outgoing_email import outgoing_email_for, safety_report_for
+from salesagent_dagster.domain.mime_message import new_message_id
+from salesagent_dagster.domain.safety.draft_review import CHECK_NAMES
+from salesagent_dagster.domain.safety.findings import Finding
+from salesagent_dagster.resources.app_store import AppStoreResource
+from salesagent_dagster.resources.gmail import GmailResource
+from salesagent_dagster.resources.outreach_settings import OutreachSettings
+from salesagent_dagster.store import drafts
+
+CHECK_DESCRIPTIONS = {
+    "draft_has_no_pii": "No SSNs, card numbers, IBANs or secrets in subject or body.",
+    "draft_has_no_prohibited_content": "Nothing the content policy forbids; no placeholders.",
+    "draft_has_compliance_footer": "Postal address, unsubscribe link and List-Unsubscribe.",
+    "recipient_is_allowed": "Valid, not suppressed, allowed, not a role or competitor address.",
+    "within_send_limits": "Per-contact and per-mailbox windows have room.",
+}
+
+
+@multi_asset_check(
+    specs=[
+        AssetCheckSpec(name, asset=draft, description=CHECK_DESCRIPTIONS[name], blocking=False)
+        for name in CHECK_NAMES
+    ],
+    can_subset=False,
+)
+def draft_safety_checks(
+    context: AssetCheckExecutionContext,
+    app_store: AppStoreResource,
+    gmail: GmailResource,
+    outreach: OutreachSettings,
+) -> Iterator[AssetCheckResult]:
+    key = context.run.tags.get("dagster/partition") or ""
+    with app_store.session() as session:
+        lead_email = outgoing_email_for(
+            session, key, outreach, gmail.sender_email, gmail.sender_name,
+            new_message_id(gmail.sender_email),
+        )  # fmt: skip
+        if lead_email is None:
+            raise LookupError(f"{key}: no draft to check")
+        report = safety_report_for(session, lead_email, outreach, gmail.sender_email)
+        drafts.save_safety_results(
+            session,
+            key,
+            lead_email.draft.version,
+            {name: [_as_record(f) for f in report.by_check[name]] for name in CHECK_NAMES},
+        )
+    for name in CHECK_NAMES:
+        findings = report.by_check[name]
+        yield AssetCheckResult(
+            check_name=name,
+            asset_key=draft.key,
+            passed=not findings,
+            severity=(
+                AssetCheckSeverity.ERROR
+                if any(f.hard for f in findings)
+                else AssetCheckSeverity.WARN
+            ),
+            metadata={
+                "draft_version": lead_email.draft.version,
+                "findings": [f.describe() for f in findings],
+                "overridable": not any(f.hard for f in findings),
+            },
+        )
+
+
+def _as_record(finding: Finding) -> dict[str, object]:
+    return {
+        "rule": finding.rule,
+        "kind": finding.kind,
+        "where": finding.where,
+        "hard": finding.hard,
+    }

@@ -1,0 +1,1 @@
+"""Pure business logic: no Dagster, no database, no network. Unit-tested in milliseconds."""

@@ -1,0 +1,92 @@
+"""Compose the first reply to a demo request in the rep's voice.
+
+The draft uses only facts we hold (the form and the enrichment), so the safety checks can
+verify that nothing in it was invented. The compliance footer is added here, once, so no
+path can build an email without it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from salesagent_dagster.domain.voice_profile import VoiceProfile
+
+
+@dataclass(frozen=True)
+class DraftFacts:
+    """Everything the writer may mention about the lead."""
+
+    first_name: str
+    company: str
+    job_title: str
+    industry: str
+    message: str
+    replied_before: bool
+
+
+@dataclass(frozen=True)
+class SenderIdentity:
+    name: str
+    email: str
+    postal_address: str
+    booking_url: str
+
+
+@dataclass(frozen=True)
+class ComposedDraft:
+    subject: str
+    body_text: str
+    template: str
+
+
+def compose_draft(
+    facts: DraftFacts,
+    voice: VoiceProfile,
+    sender: SenderIdentity,
+    unsubscribe_url: str,
+) -> ComposedDraft:
+    """Subject and plain-text body; the HTML part is derived from this text by the MIME
+    builder, so both parts always say the same thing."""
+    name = facts.first_name or "there"
+    template = "brief" if voice.is_brief else "standard"
+    about = f" for {facts.company}" if facts.company else ""
+    subject = f"Your demo request{about}"
+    we = "we're" if voice.uses_contractions else "we are"
+    i_would = "I'd" if voice.uses_contractions else "I would"
+
+    lines = [f"{voice.greeting} {name},", ""]
+    if facts.replied_before:
+        lines.append(f"Good to hear from you again, and thanks for asking for a demo{about}.")
+    else:
+        lines.append(f"Thanks for asking for a demo{about}.")
+    if facts.message:
+        lines.append(
+            f'You mentioned: "{_first_sentence(facts.message)}" - {we} glad to dig into that.'
+        )
+    if template == "standard":
+        role = f" as {facts.job_title}" if facts.job_title else ""
+        lines.append(
+            f"{i_would} like to show you how teams like yours{role} handle this, "
+            "using your own use case rather than a generic tour."
+        )
+    lines.append(f"Would you pick a 30-minute slot that suits you here: {sender.booking_url}")
+    lines += ["", f"{voice.sign_off},", sender.name, "", compliance_footer(sender, unsubscribe_url)]
+    return ComposedDraft(subject=subject, body_text="\n".join(lines), template=template)
+
+
+def compliance_footer(sender: SenderIdentity, unsubscribe_url: str) -> str:
+    """CAN-SPAM: a valid postal address and a working opt-out in every message."""
+    return (
+        "--\n"
+        f"{sender.postal_address}\n"
+        f"You are receiving this because you requested a demo. Unsubscribe: {unsubscribe_url}"
+    )
+
+
+def _first_sentence(message: str, limit: int = 140) -> str:
+    sentence = message.strip().split("\n", 1)[0]
+    for stop in (". ", "? ", "! "):
+        if stop in sentence:
+            sentence = sentence.split(stop, 1)[0]
+    sentence = sentence.replace('"', "'").strip()
+    return sentence if len(sentence) <= limit else sentence[: limit - 1].rstrip() + "…"

@@ -1,0 +1,52 @@
+"""Per-contact and per-mailbox sending windows (DESIGN I-2).
+
+Counting happens in the app DB inside the transaction that claims a send; this module only
+says whether one more send fits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from salesagent_dagster.domain.safety.findings import Finding
+
+
+@dataclass(frozen=True)
+class SendLimits:
+    per_contact: int = 2
+    per_contact_window_days: int = 7
+    per_mailbox_per_day: int = 20
+
+    def __post_init__(self) -> None:
+        if min(self.per_contact, self.per_contact_window_days, self.per_mailbox_per_day) < 1:
+            raise ValueError("send limits must be at least 1")
+
+
+@dataclass(frozen=True)
+class SendVolume:
+    """Emails already sent or drafted in the current windows."""
+
+    to_contact_in_window: int
+    from_mailbox_today: int
+
+
+def check_send_limits(volume: SendVolume, limits: SendLimits) -> list[Finding]:
+    findings = []
+    if volume.to_contact_in_window >= limits.per_contact:
+        findings.append(
+            Finding(
+                "send_limit",
+                f"contact already got {volume.to_contact_in_window} emails in "
+                f"{limits.per_contact_window_days} days (limit {limits.per_contact})",
+                "",
+            )
+        )
+    if volume.from_mailbox_today >= limits.per_mailbox_per_day:
+        findings.append(
+            Finding(
+                "send_limit",
+                f"mailbox sent {volume.from_mailbox_today} today (limit {limits.per_mailbox_per_day})",
+                "",
+            )
+        )
+    return findings

@@ -1,0 +1,98 @@
+"""A rep's writing voice: how they greet, sign off and how long their sentences run.
+
+Learned from the rep's own sent mail (`learn_voice_profile`) so a draft reads like them,
+with `DEFAULT_VOICE` for a rep we have not learned yet.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+_GREETING = re.compile(r"^(hi|hey|hello|dear|good (?:morning|afternoon))\b", re.IGNORECASE)
+_SIGN_OFF = re.compile(
+    r"^(best|best regards|kind regards|regards|cheers|thanks|thank you|many thanks|"
+    r"all the best|talk soon|warmly)[,!.]?$",
+    re.IGNORECASE,
+)
+_CONTRACTION = re.compile(r"\b\w+'(?:s|re|ll|ve|d|m|t)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class VoiceProfile:
+    greeting: str = "Hi"
+    sign_off: str = "Best"
+    uses_contractions: bool = True
+    average_sentence_words: float = 14.0
+    exclamations_per_email: float = 0.0
+    sample_count: int = 0
+
+    @property
+    def is_brief(self) -> bool:
+        """Short-sentence writers get the short template."""
+        return self.average_sentence_words < 12
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> VoiceProfile:
+        known = {name: data[name] for name in cls.__dataclass_fields__ if name in data}
+        return cls(**known)
+
+
+DEFAULT_VOICE = VoiceProfile()
+
+
+def learn_voice_profile(sent_bodies: Iterable[str]) -> VoiceProfile:
+    """Summarise plain-text bodies the rep wrote; quoted replies and signatures are ignored."""
+    greetings: Counter[str] = Counter()
+    sign_offs: Counter[str] = Counter()
+    sentence_lengths: list[int] = []
+    contractions = exclamations = samples = 0
+    for body in sent_bodies:
+        own_lines = [
+            line.strip()
+            for line in _own_text(body).splitlines()
+            if line.strip() and not line.startswith(">")
+        ]
+        if not own_lines:
+            continue
+        samples += 1
+        greeting = _GREETING.match(own_lines[0])
+        if greeting:
+            greetings[greeting.group(1).capitalize()] += 1
+        for line in own_lines[1:]:
+            if _SIGN_OFF.match(line):
+                sign_offs[line.rstrip(",!.").capitalize()] += 1
+                break
+        prose = " ".join(own_lines[1:])
+        contractions += len(_CONTRACTION.findall(prose))
+        exclamations += prose.count("!")
+        for sentence in re.split(r"[.!?]+\s", prose):
+            words = len(sentence.split())
+            if words >= 3:
+                sentence_lengths.append(words)
+    if samples == 0:
+        return DEFAULT_VOICE
+    return VoiceProfile(
+        greeting=greetings.most_common(1)[0][0] if greetings else DEFAULT_VOICE.greeting,
+        sign_off=sign_offs.most_common(1)[0][0] if sign_offs else DEFAULT_VOICE.sign_off,
+        uses_contractions=contractions / samples >= 0.5,
+        average_sentence_words=(
+            round(sum(sentence_lengths) / len(sentence_lengths), 1)
+            if sentence_lengths
+            else DEFAULT_VOICE.average_sentence_words
+        ),
+        exclamations_per_email=round(exclamations / samples, 2),
+        sample_count=samples,
+    )
+
+
+def _own_text(body: str) -> str:
+    """Cut a reply at the quoted original ('On ... wrote:') and at a '-- ' signature."""
+    cut = re.split(r"^On .+wrote:\s*$|^-- ?$", body, maxsplit=1, flags=re.MULTILINE)
+    return cut[0]

@@ -1,0 +1,1 @@
+"""Dagster resources: the seams to HubSpot, Gmail, the app DB and the send settings."""

@@ -1,0 +1,252 @@
+"""Gmail through the official clients (`google-api-python-client` + `google-auth`).
+
+Sends are made with the client's own retries off (`num_retries=0`): the client would
+otherwise repeat a send the server had accepted. Anything that leaves the outcome open is
+raised as `UnclearSendOutcome`, and the caller reconciles by Message-ID (DESIGN I-1).
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import google_auth_httplib2
+import httplib2
+from dagster import ConfigurableResource
+from google.auth.exceptions import RefreshError, TransportError
+from google.oauth2.credentials import Credentials
+from googleapiclient.discovery import build
+from googleapiclient.errors import HttpError
+from pydantic import PrivateAttr
+
+from salesagent_dagster.resources.errors import (
+    AuthorizationRevoked,
+    PermanentServiceError,
+    TransientServiceError,
+    UnclearSendOutcome,
+    is_transient_status,
+    retry_after_from_headers,
+)
+
+SERVICE = "Gmail"
+DEFAULT_GMAIL_API_BASE_URL = "https://gmail.googleapis.com"
+DEFAULT_GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"  # noqa: S105 (a URL)
+GMAIL_SCOPES = ["https://www.googleapis.com/auth/gmail.modify"]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class GmailMessageRef:
+    message_id: str
+    thread_id: str
+    draft_id: str | None = None
+    is_draft: bool = False
+
+
+class GmailResource(ConfigurableResource):  # type: ignore[misc]
+    """One rep's mailbox."""
+
+    api_base_url: str = DEFAULT_GMAIL_API_BASE_URL
+    token_uri: str = DEFAULT_GOOGLE_TOKEN_URI
+    client_id: str
+    client_secret: str
+    refresh_token: str
+    sender_email: str
+    sender_name: str = ""
+    request_timeout_seconds: float = 30.0
+
+    _service: Any = PrivateAttr(default=None)
+
+    @property
+    def service(self) -> Any:
+        if self._service is None:
+            credentials = Credentials(
+                token=None,
+                refresh_token=self.refresh_token,
+                token_uri=self.token_uri,
+                client_id=self.client_id,
+                client_secret=self.client_secret,
+                scopes=GMAIL_SCOPES,
+            )
+            http = google_auth_httplib2.AuthorizedHttp(
+                credentials, http=httplib2.Http(timeout=self.request_timeout_seconds)
+            )
+            self._service = build(
+                "gmail",
+                "v1",
+                http=http,
+                static_discovery=True,
+                cache_discovery=False,
+                client_options={"api_endpoint": self.api_base_url.rstrip("/")},
+            )
+        return self._service
+
+    # -- sending: outcomes may be unclear ----------------------------------------------------
+
+    def send_raw(self, raw: str, thread_id: str | None = None) -> GmailMessageRef:
+        body: dict[str, Any] = {"raw": raw}
+        if thread_id:
+            body["threadId"] = thread_id
+        answer = self._send_call(
+            "messages.send",
+            lambda: (
+                self.service.users().messages().send(userId="me", body=body).execute(num_retries=0)
+            ),
+        )
+        return GmailMessageRef(message_id=answer["id"], thread_id=answer["threadId"])
+
+    def create_draft(self, raw: str, thread_id: str | None = None) -> GmailMessageRef:
+        message: dict[str, Any] = {"raw": raw}
+        if thread_id:
+            message["threadId"] = thread_id
+        answer = self._send_call(
+            "drafts.create",
+            lambda: (
+                self.service.users()
+                .drafts()
+                .create(userId="me", body={"message": message})
+                .execute(num_retries=0)
+            ),
+        )
+        return GmailMessageRef(
+            message_id=answer["message"]["id"],
+            thread_id=answer["message"]["threadId"],
+            draft_id=answer["id"],
+            is_draft=True,
+        )
+
+    def _send_call(self, operation: str, fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """Anything but a clear answer or a clear refusal may have been accepted."""
+        try:
+            with _translated_errors(operation):
+                return fn()
+        except TransientServiceError as exc:
+            raise UnclearSendOutcome(
+                SERVICE, f"{operation}: outcome unclear ({exc})", exc.retry_after_seconds
+            ) from exc
+
+    # -- reading: safe to retry --------------------------------------------------------------
+
+    def find_by_message_id(self, rfc822_message_id: str) -> GmailMessageRef | None:
+        """Our own Message-ID header, sent or drafted (reconciliation, DESIGN I-1)."""
+        found = self._list(f"rfc822msgid:{rfc822_message_id.strip('<>')}", max_results=5)
+        if not found:
+            return None
+        ref = found[0]
+        message = self._call(
+            "messages.get",
+            lambda: (
+                self.service.users()
+                .messages()
+                .get(userId="me", id=ref["id"], format="minimal")
+                .execute(num_retries=2)
+            ),
+        )
+        is_draft = "DRAFT" in (message.get("labelIds") or [])
+        draft_id = self._draft_id_for(ref["id"]) if is_draft else None
+        return GmailMessageRef(ref["id"], ref["threadId"], draft_id=draft_id, is_draft=is_draft)
+
+    def _draft_id_for(self, message_id: str) -> str | None:
+        page_token: str | None = None
+        while True:
+            answer = self._call(
+                "drafts.list",
+                lambda page_token=page_token: (
+                    self.service.users()
+                    .drafts()
+                    .list(userId="me", pageToken=page_token, maxResults=100)
+                    .execute(num_retries=2)
+                ),
+            )
+            for draft in answer.get("drafts", []):
+                if draft.get("message", {}).get("id") == message_id:
+                    return str(draft["id"])
+            page_token = answer.get("nextPageToken")
+            if not page_token:
+                return None
+
+    def has_replied_within(self, address: str, days: int) -> bool:
+        """Has this person written to the rep lately? A strong sign mail is welcome."""
+        return bool(self._list(f"from:{address} newer_than:{days}d -in:drafts", max_results=1))
+
+    def recent_sent_bodies(self, limit: int = 50) -> list[str]:
+        """Plain-text bodies of the rep's own recent mail, for learning their voice."""
+        bodies = []
+        for ref in self._list("in:sent -in:drafts", max_results=limit):
+            message = self._call(
+                "messages.get",
+                lambda ref=ref: (
+                    self.service.users()
+                    .messages()
+                    .get(userId="me", id=ref["id"], format="full")
+                    .execute(num_retries=2)
+                ),
+            )
+            text = _plain_text(message.get("payload") or {})
+            if text:
+                bodies.append(text)
+        return bodies
+
+    def profile_address(self) -> str:
+        answer = self._call(
+            "getProfile",
+            lambda: self.service.users().getProfile(userId="me").execute(num_retries=2),
+        )
+        return str(answer.get("emailAddress", ""))
+
+    def _list(self, query: str, max_results: int) -> list[dict[str, str]]:
+        answer = self._call(
+            "messages.list",
+            lambda: (
+                self.service.users()
+                .messages()
+                .list(userId="me", q=query, maxResults=max_results, includeSpamTrash=False)
+                .execute(num_retries=2)
+            ),
+        )
+        return list(answer.get("messages", []))
+
+    def _call(self, operation: str, fn: Callable[[], T]) -> T:
+        with _translated_errors(operation):
+            return fn()
+
+
+def _plain_text(payload: dict[str, Any]) -> str:
+    if payload.get("mimeType") == "text/plain" and payload.get("body", {}).get("data"):
+        data = payload["body"]["data"]
+        return base64.urlsafe_b64decode(data + "=" * (-len(data) % 4)).decode("utf-8", "replace")
+    for part in payload.get("parts") or []:
+        text = _plain_text(part)
+        if text:
+            return text
+    return ""
+
+
+@contextmanager
+def _translated_errors(operation: str) -> Iterator[None]:
+    try:
+        yield
+    except RefreshError as exc:
+        # google-auth raises RefreshError for invalid_grant: the user revoked us or the
+        # token expired. Only a person can fix that.
+        raise AuthorizationRevoked(
+            SERVICE, f"{operation}: Gmail authorisation was revoked; reconnect Gmail"
+        ) from exc
+    except HttpError as exc:
+        status = int(exc.resp.status)
+        reason = exc.error_details[0].get("reason", "") if exc.error_details else ""
+        message = f"{operation}: HTTP {status} {reason}".strip()
+        if is_transient_status(status):
+            raise TransientServiceError(
+                SERVICE, message, retry_after_from_headers(exc.resp)
+            ) from exc
+        if status == 401:
+            raise AuthorizationRevoked(SERVICE, f"{message}; reconnect Gmail") from exc
+        raise PermanentServiceError(SERVICE, message) from exc
+    except (OSError, TransportError, httplib2.HttpLib2Error) as exc:
+        # Timeouts and refused connections are OSErrors (socket.timeout included).
+        raise TransientServiceError(SERVICE, f"{operation}: {type(exc).__name__}") from exc

@@ -1,0 +1,342 @@
+"""HubSpot through the official client (`hubspot-api-client`).
+
+Only the base URL changes between the real API, the local emulator and any other
+implementation of HubSpot's REST API. The client does not retry and has no default timeout,
+so every call here passes one and maps failures onto our typed errors.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import requests
+import urllib3
+from dagster import ConfigurableResource
+from hubspot import HubSpot
+from hubspot.crm.contacts import PublicObjectSearchRequest, SimplePublicObjectInputForCreate
+from hubspot.crm.contacts import SimplePublicObjectInput as ContactUpdate
+from hubspot.utils.requests.http_request_builder import Request as HubSpotRequest
+from pydantic import PrivateAttr
+
+from salesagent_dagster.resources.errors import (
+    PermanentServiceError,
+    TransientServiceError,
+    is_transient_status,
+    retry_after_from_headers,
+)
+
+SERVICE = "HubSpot"
+DEFAULT_HUBSPOT_API_BASE_URL = "https://api.hubapi.com"
+SUBMISSIONS_PAGE_LIMIT = 50  # the API's maximum
+
+# HubSpot-defined association type ids (CRM associations v4 docs).
+EMAIL_TO_CONTACT = 198
+TASK_TO_CONTACT = 204
+
+CONTACT_PROPERTIES = ["email", "firstname", "lastname", "company", "jobtitle", "hubspot_owner_id"]
+COMPANY_PROPERTIES = ["name", "domain", "numberofemployees", "industry", "country"]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class SubmissionsPage:
+    items: list[Any]
+    next_after: str | None
+
+
+@dataclass(frozen=True)
+class CrmRecord:
+    id: str
+    properties: dict[str, str | None]
+
+
+class HubSpotResource(ConfigurableResource):  # type: ignore[misc]
+    """HubSpot forms, CRM and engagements for one portal."""
+
+    access_token: str
+    api_base_url: str = DEFAULT_HUBSPOT_API_BASE_URL
+    form_ids: str = ""  # comma-separated; empty means every form in the portal
+    request_timeout_seconds: float = 15.0
+
+    _client: HubSpot | None = PrivateAttr(default=None)
+    _http: requests.Session | None = PrivateAttr(default=None)
+
+    @property
+    def client(self) -> HubSpot:
+        if self._client is None:
+            self._client = HubSpot(
+                access_token=self.access_token,
+                host=self.api_base_url.rstrip("/"),
+                base_url=self.api_base_url.rstrip("/"),
+            )
+        return self._client
+
+    # -- forms -----------------------------------------------------------------------------
+
+    def configured_form_ids(self) -> list[str]:
+        return [form_id.strip() for form_id in self.form_ids.split(",") if form_id.strip()]
+
+    def form_ids_to_poll(self) -> list[str]:
+        """HUBSPOT_FORM_IDS if set, otherwise every form of the portal."""
+        configured = self.configured_form_ids()
+        if configured:
+            return configured
+        form_ids: list[str] = []
+        after: str | None = None
+        while True:
+            query: dict[str, Any] = {"limit": 100}
+            if after:
+                query["after"] = after
+            body = self._get_json("/marketing/v3/forms/", query)
+            form_ids += [str(form["id"]) for form in body.get("results", [])]
+            after = ((body.get("paging") or {}).get("next") or {}).get("after")
+            if not after:
+                return form_ids
+
+    def submissions_page(self, form_id: str, after: str | None = None) -> SubmissionsPage:
+        """One page of a form's submissions, newest first (legacy but current API)."""
+        query: dict[str, Any] = {"limit": SUBMISSIONS_PAGE_LIMIT}
+        if after:
+            query["after"] = after
+        body = self._get_json(f"/form-integrations/v1/submissions/forms/{form_id}", query)
+        results = body.get("results")
+        if not isinstance(results, list):
+            raise PermanentServiceError(SERVICE, f"form {form_id}: answer has no results list")
+        next_after = ((body.get("paging") or {}).get("next") or {}).get("after")
+        return SubmissionsPage(items=results, next_after=str(next_after) if next_after else None)
+
+    def _get_json(self, path: str, query: dict[str, Any]) -> dict[str, Any]:
+        """GET through the client's own request builder (auth, base URL) with a timeout:
+        `api_request` itself sends without one and never raises on an error status."""
+        request = HubSpotRequest(self.client.config, {"method": "GET", "path": path, "qs": query})
+        if self._http is None:
+            self._http = requests.Session()
+        try:
+            response = self._http.request(
+                request.get_method(),
+                request.get_url(),
+                timeout=self.request_timeout_seconds,
+                **request.get_options_for_sending(),
+            )
+        except requests.RequestException as exc:
+            raise TransientServiceError(SERVICE, f"GET {path}: {type(exc).__name__}") from exc
+        if response.status_code >= 400:
+            raise _status_error(
+                f"GET {path}", response.status_code, _error_message(response), response.headers
+            )
+        try:
+            body = response.json()
+        except ValueError as exc:
+            raise TransientServiceError(SERVICE, f"GET {path}: answer is not JSON") from exc
+        if not isinstance(body, dict):
+            raise PermanentServiceError(SERVICE, f"GET {path}: answer is not a JSON object")
+        return body
+
+    # -- CRM ---------------------------------------------------------------------------------
+
+    def find_contact_by_email(self, email: str) -> CrmRecord | None:
+        request = PublicObjectSearchRequest(
+            filter_groups=[
+                {"filters": [{"propertyName": "email", "operator": "EQ", "value": email}]}
+            ],
+            properties=CONTACT_PROPERTIES,
+            limit=1,
+        )
+        page = self._call(
+            "search contacts",
+            lambda: self.client.crm.contacts.search_api.do_search(
+                public_object_search_request=request, _request_timeout=self.request_timeout_seconds
+            ),
+        )
+        return _record(page.results[0]) if page.results else None
+
+    def create_contact(self, properties: dict[str, str]) -> CrmRecord:
+        """Create; if HubSpot says the address exists already (409), use that contact."""
+        try:
+            created = self._call(
+                "create contact",
+                lambda: self.client.crm.contacts.basic_api.create(
+                    simple_public_object_input_for_create=SimplePublicObjectInputForCreate(
+                        properties=properties
+                    ),
+                    _request_timeout=self.request_timeout_seconds,
+                ),
+                conflict_ok=True,
+            )
+        except _Conflict:
+            existing = self.find_contact_by_email(properties["email"])
+            if existing is None:
+                raise PermanentServiceError(
+                    SERVICE, "create contact: 409 conflict but no contact found"
+                ) from None
+            return existing
+        return _record(created)
+
+    def update_contact(self, contact_id: str, properties: dict[str, str]) -> None:
+        self._call(
+            "update contact",
+            lambda: self.client.crm.contacts.basic_api.update(
+                contact_id,
+                simple_public_object_input=ContactUpdate(properties=properties),
+                _request_timeout=self.request_timeout_seconds,
+            ),
+        )
+
+    def primary_company_of(self, contact_id: str) -> CrmRecord | None:
+        contact = self._call(
+            "get contact",
+            lambda: self.client.crm.contacts.basic_api.get_by_id(
+                contact_id,
+                properties=CONTACT_PROPERTIES,
+                associations=["companies"],
+                _request_timeout=self.request_timeout_seconds,
+            ),
+        )
+        associations = (contact.associations or {}).get("companies")
+        results = getattr(associations, "results", None) or []
+        if not results:
+            return None
+        company_id = results[0].id
+        company = self._call(
+            "get company",
+            lambda: self.client.crm.companies.basic_api.get_by_id(
+                company_id,
+                properties=COMPANY_PROPERTIES,
+                _request_timeout=self.request_timeout_seconds,
+            ),
+        )
+        return _record(company)
+
+    def find_company_by_domain(self, domain: str) -> CrmRecord | None:
+        from hubspot.crm.companies import PublicObjectSearchRequest as CompanySearch
+
+        request = CompanySearch(
+            filter_groups=[
+                {"filters": [{"propertyName": "domain", "operator": "EQ", "value": domain}]}
+            ],
+            properties=COMPANY_PROPERTIES,
+            limit=1,
+        )
+        page = self._call(
+            "search companies",
+            lambda: self.client.crm.companies.search_api.do_search(
+                public_object_search_request=request, _request_timeout=self.request_timeout_seconds
+            ),
+        )
+        return _record(page.results[0]) if page.results else None
+
+    def log_email(self, contact_id: str, properties: dict[str, str]) -> str:
+        """An EMAIL engagement on the contact's timeline."""
+        from hubspot.crm.objects.emails import SimplePublicObjectInputForCreate as EmailInput
+
+        body = EmailInput(
+            properties=properties, associations=[_association(contact_id, EMAIL_TO_CONTACT)]
+        )
+        created = self._call(
+            "create email engagement",
+            lambda: self.client.crm.objects.emails.basic_api.create(
+                simple_public_object_input_for_create=body,
+                _request_timeout=self.request_timeout_seconds,
+            ),
+        )
+        return str(created.id)
+
+    def create_task(self, contact_id: str, properties: dict[str, str]) -> str:
+        from hubspot.crm.objects.tasks import SimplePublicObjectInputForCreate as TaskInput
+
+        body = TaskInput(
+            properties=properties, associations=[_association(contact_id, TASK_TO_CONTACT)]
+        )
+        created = self._call(
+            "create task",
+            lambda: self.client.crm.objects.tasks.basic_api.create(
+                simple_public_object_input_for_create=body,
+                _request_timeout=self.request_timeout_seconds,
+            ),
+        )
+        return str(created.id)
+
+    def owner_id_for(self, email: str) -> str | None:
+        page = self._call(
+            "get owners",
+            lambda: self.client.crm.owners.owners_api.get_page(
+                email=email, limit=1, _request_timeout=self.request_timeout_seconds
+            ),
+        )
+        return str(page.results[0].id) if page.results else None
+
+    def _call(self, operation: str, fn: Callable[[], T], conflict_ok: bool = False) -> T:
+        with _translated_errors(operation, conflict_ok):
+            return fn()
+
+
+class _Conflict(Exception):
+    """409 from a create: the caller decides what that means."""
+
+
+def _association(object_id: str, type_id: int) -> dict[str, Any]:
+    return {
+        "to": {"id": object_id},
+        "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}],
+    }
+
+
+def _record(obj: Any) -> CrmRecord:
+    return CrmRecord(id=str(obj.id), properties=dict(obj.properties or {}))
+
+
+@contextmanager
+def _translated_errors(operation: str, conflict_ok: bool) -> Iterator[None]:
+    try:
+        yield
+    except (urllib3.exceptions.HTTPError, requests.RequestException, TimeoutError) as exc:
+        raise TransientServiceError(SERVICE, f"{operation}: {type(exc).__name__}") from exc
+    except Exception as exc:
+        status = getattr(exc, "status", None)
+        if type(exc).__name__ != "ApiException" or not isinstance(status, int):
+            raise
+        if status == 409 and conflict_ok:
+            raise _Conflict() from exc
+        raise _status_error(
+            operation, status, _error_message(exc), getattr(exc, "headers", None)
+        ) from exc
+
+
+def _status_error(operation: str, status: int, message: str, headers: Any) -> Exception:
+    if is_transient_status(status):
+        return TransientServiceError(
+            SERVICE, f"{operation}: HTTP {status} {message}", retry_after_from_headers(headers)
+        )
+    if status in (401, 403):
+        return PermanentServiceError(
+            SERVICE, f"{operation}: HTTP {status} {message} (check HUBSPOT_ACCESS_TOKEN and scopes)"
+        )
+    return PermanentServiceError(SERVICE, f"{operation}: HTTP {status} {message}")
+
+
+def _error_message(source: Any) -> str:
+    """HubSpot's error `message`, without echoing request data back into our logs."""
+    body = getattr(source, "body", None)
+    if body is None and hasattr(source, "text"):
+        body = source.text
+
+    try:
+        parsed = json.loads(body) if isinstance(body, (str, bytes)) else None
+    except ValueError:
+        parsed = None
+    if isinstance(parsed, dict):
+        category = parsed.get("category") or ""
+        return f"{category}".strip() or "error"
+    return "error"
+
+
+def hubspot_timestamp(moment: datetime | None = None) -> str:
+    """HubSpot's datetime properties take ISO 8601 with milliseconds, UTC."""
+    moment = (moment or datetime.now(UTC)).astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"

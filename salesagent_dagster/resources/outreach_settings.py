@@ -1,0 +1,87 @@
+"""Everything that decides whether and how we write to a lead, in one settings object.
+
+Built from environment variables in `settings.py`; the domain objects it hands out
+(`rule_settings`, `send_limits`, ...) are what the pure logic consumes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from urllib.parse import urlencode
+
+from dagster import ConfigurableResource
+
+from salesagent_dagster.domain.approval_rules import RuleSettings
+from salesagent_dagster.domain.draft_writer import SenderIdentity
+from salesagent_dagster.domain.email_address import email_fingerprint
+from salesagent_dagster.domain.safety.recipient import RecipientPolicy
+from salesagent_dagster.domain.send_limits import SendLimits
+
+
+def _as_set(csv: str) -> frozenset[str]:
+    return frozenset(item.strip().lower() for item in csv.split(",") if item.strip())
+
+
+class OutreachSettings(ConfigurableResource):  # type: ignore[misc]
+    allow_real_sends: bool = False
+    kill_switch_forced: bool = False
+    auto_approve_threshold: float = 0.85
+    shadow_mode: bool = False
+    per_contact_limit: int = 2
+    per_contact_window_days: int = 7
+    per_mailbox_daily_limit: int = 20
+    postal_address: str
+    unsubscribe_url: str
+    booking_url: str
+    hash_salt: str
+    allowlist: str = ""
+    denylist: str = ""
+    competitor_domains: str = ""
+    known_good: str = ""
+
+    def rule_settings(self) -> RuleSettings:
+        return RuleSettings(
+            auto_approve_threshold=self.auto_approve_threshold, shadow_mode=self.shadow_mode
+        )
+
+    def send_limits(self) -> SendLimits:
+        return SendLimits(
+            per_contact=self.per_contact_limit,
+            per_contact_window_days=self.per_contact_window_days,
+            per_mailbox_per_day=self.per_mailbox_daily_limit,
+        )
+
+    def recipient_policy(self) -> RecipientPolicy:
+        return RecipientPolicy(
+            allow=_as_set(self.allowlist),
+            deny=_as_set(self.denylist),
+            competitor_domains=_as_set(self.competitor_domains),
+        )
+
+    def competitor_domain_set(self) -> frozenset[str]:
+        return _as_set(self.competitor_domains)
+
+    def is_known_good(self, address: str) -> bool:
+        known = _as_set(self.known_good)
+        return address.lower() in known or address.rsplit("@", 1)[-1].lower() in known
+
+    def fingerprint(self, address: str) -> str:
+        return email_fingerprint(address, self.hash_salt)
+
+    def sender_identity(self, name: str, email: str) -> SenderIdentity:
+        return SenderIdentity(
+            name=name or email, email=email, postal_address=self.postal_address,
+            booking_url=self.booking_url,
+        )  # fmt: skip
+
+    def unsubscribe_link(self, partition_key: str) -> str:
+        """Per-contact opt-out: a signed token of the lead's opaque key, not the address."""
+        token = hmac.new(self.hash_salt.encode(), partition_key.encode(), hashlib.sha256)
+        query = urlencode({"lead": partition_key, "sig": token.hexdigest()[:32]})
+        separator = "&" if "?" in self.unsubscribe_url else "?"
+        return f"{self.unsubscribe_url}{separator}{query}"
+
+    @staticmethod
+    def unsubscribe_mailto(sender_email: str, partition_key: str) -> str:
+        return f"mailto:{sender_email}?" + urlencode({"subject": f"unsubscribe {partition_key}"})

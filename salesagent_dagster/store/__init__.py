@@ -1,0 +1,1 @@
+"""The application database: the one place that owns SQL (DESIGN section 4)."""

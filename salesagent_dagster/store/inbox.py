@@ -1,0 +1,79 @@
+"""The submissions inbox and the per-form read position."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from salesagent_dagster.store.models import IntakeWatermark, Submission
+
+
+def new_partition_key() -> str:
+    """Opaque, random, and carries nothing about the person (DESIGN I-6)."""
+    return "sub_" + secrets.token_hex(10)
+
+
+def find_submission(session: Session, form_id: str, conversion_id: str) -> Submission | None:
+    return session.scalar(
+        select(Submission).where(
+            Submission.form_id == form_id, Submission.conversion_id == conversion_id
+        )
+    )
+
+
+def record_submission(
+    session: Session,
+    *,
+    form_id: str,
+    conversion_id: str,
+    payload: dict[str, Any],
+    submitted_at: Any,
+    reject_reason: str | None,
+) -> tuple[Submission, bool]:
+    """Store a submission once; returns (row, created). A second sighting is a no-op."""
+    existing = find_submission(session, form_id, conversion_id)
+    if existing is not None:
+        return existing, False
+    row = Submission(
+        partition_key=new_partition_key(),
+        form_id=form_id,
+        conversion_id=conversion_id,
+        submitted_at=submitted_at,
+        payload=payload,
+        status="rejected" if reject_reason else "accepted",
+        reject_reason=reject_reason,
+    )
+    session.add(row)
+    session.flush()
+    return row, True
+
+
+def accepted_after(session: Session, last_id: int, limit: int) -> Sequence[Submission]:
+    """Accepted submissions not yet handed to Dagster, oldest first."""
+    return session.scalars(
+        select(Submission)
+        .where(Submission.id > last_id, Submission.status == "accepted")
+        .order_by(Submission.id)
+        .limit(limit)
+    ).all()
+
+
+def get_submission(session: Session, partition_key: str) -> Submission | None:
+    return session.scalar(select(Submission).where(Submission.partition_key == partition_key))
+
+
+def watermark(session: Session, form_id: str) -> int | None:
+    row = session.get(IntakeWatermark, form_id)
+    return row.newest_submitted_at_ms if row else None
+
+
+def advance_watermark(session: Session, form_id: str, newest_submitted_at_ms: int) -> None:
+    row = session.get(IntakeWatermark, form_id)
+    if row is None:
+        session.add(IntakeWatermark(form_id=form_id, newest_submitted_at_ms=newest_submitted_at_ms))
+    elif newest_submitted_at_ms > row.newest_submitted_at_ms:
+        row.newest_submitted_at_ms = newest_submitted_at_ms

@@ -1,0 +1,282 @@
+"""Tables of the app DB. PII lives here and nowhere else in the system (DESIGN I-6).
+
+Timestamps are timezone-aware UTC. Every per-lead table is keyed by the opaque partition
+key, so retention and erasure can delete a lead's rows table by table.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Dialect,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy import DateTime as _SqlDateTime
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class DateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC on every backend: SQLite stores naive values, so we re-attach UTC
+    on the way out and refuse naive values on the way in."""
+
+    impl = _SqlDateTime
+    cache_ok = True
+
+    def __init__(self, timezone: bool = True) -> None:
+        super().__init__(timezone=timezone)
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the app DB; use UTC-aware datetimes")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None or value.tzinfo is not None:
+            return value
+        return value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Submission(Base):
+    """The inbox: every submission the sensor saw, accepted or rejected (DESIGN I-9)."""
+
+    __tablename__ = "submissions"
+    __table_args__ = (UniqueConstraint("form_id", "conversion_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    partition_key: Mapped[str] = mapped_column(String(40), unique=True)
+    form_id: Mapped[str] = mapped_column(String(64))
+    conversion_id: Mapped[str] = mapped_column(String(128))
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # accepted | rejected
+    reject_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class IntakeWatermark(Base):
+    """How far back each form's submissions have been read (the HubSpot side's cursor)."""
+
+    __tablename__ = "intake_watermarks"
+
+    form_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    newest_submitted_at_ms: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utc_now, onupdate=utc_now
+    )
+
+
+class Lead(Base):
+    __tablename__ = "leads"
+
+    partition_key: Mapped[str] = mapped_column(
+        String(40), ForeignKey("submissions.partition_key"), primary_key=True
+    )
+    email: Mapped[str | None] = mapped_column(String(254), index=True)
+    email_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    first_name: Mapped[str] = mapped_column(String(80), default="")
+    last_name: Mapped[str] = mapped_column(String(80), default="")
+    company: Mapped[str] = mapped_column(String(200), default="")
+    job_title: Mapped[str] = mapped_column(String(200), default="")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    website_domain: Mapped[str | None] = mapped_column(String(253))
+    employees: Mapped[int | None] = mapped_column(Integer)
+    country: Mapped[str] = mapped_column(String(80), default="")
+    industry: Mapped[str] = mapped_column(String(120), default="")
+    message: Mapped[str] = mapped_column(Text, default="")
+    qualified: Mapped[bool] = mapped_column(Boolean)
+    status_reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class Enrichment(Base):
+    __tablename__ = "enrichments"
+
+    partition_key: Mapped[str] = mapped_column(
+        String(40), ForeignKey("leads.partition_key"), primary_key=True
+    )
+    hubspot_contact_id: Mapped[str | None] = mapped_column(String(32))
+    hubspot_company_id: Mapped[str | None] = mapped_column(String(32))
+    hubspot_owner_id: Mapped[str | None] = mapped_column(String(32))
+    company_domain: Mapped[str | None] = mapped_column(String(253))
+    domain_verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    icp_score: Mapped[float] = mapped_column(Float)
+    icp_bucket: Mapped[str] = mapped_column(String(2))
+    icp_factors: Mapped[dict[str, Any]] = mapped_column(JSON)
+    replied_before: Mapped[bool] = mapped_column(Boolean, default=False)
+    known_good: Mapped[bool] = mapped_column(Boolean, default=False)
+    mailbox: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class Draft(Base):
+    """Every version of a lead's email; operator edits add a version, never overwrite."""
+
+    __tablename__ = "drafts"
+    __table_args__ = (UniqueConstraint("partition_key", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    partition_key: Mapped[str] = mapped_column(String(40), ForeignKey("leads.partition_key"))
+    version: Mapped[int] = mapped_column(Integer)
+    subject: Mapped[str] = mapped_column(Text)
+    body_text: Mapped[str] = mapped_column(Text)
+    template: Mapped[str] = mapped_column(String(40))
+    voice_profile: Mapped[dict[str, Any]] = mapped_column(JSON)
+    author: Mapped[str] = mapped_column(String(120))  # "agent" or the operator's name
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class SafetyResult(Base):
+    __tablename__ = "safety_results"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    partition_key: Mapped[str] = mapped_column(String(40), index=True)
+    draft_version: Mapped[int] = mapped_column(Integer)
+    check_name: Mapped[str] = mapped_column(String(64))
+    passed: Mapped[bool] = mapped_column(Boolean)
+    findings: Mapped[list[Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class SendDecision(Base):
+    __tablename__ = "send_decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    partition_key: Mapped[str] = mapped_column(String(40), index=True)
+    draft_version: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(20))
+    confidence: Mapped[float] = mapped_column(Float)
+    threshold: Mapped[float] = mapped_column(Float)
+    rules_fired: Mapped[list[Any]] = mapped_column(JSON)
+    rationale: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class SendLedgerEntry(Base):
+    """One row per lead's first email (DESIGN I-1): claimed as `sending` before Gmail is
+    called, so no path can call Gmail twice for the same lead without seeing this row."""
+
+    __tablename__ = "send_ledger"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    partition_key: Mapped[str] = mapped_column(String(40), unique=True)
+    message_id: Mapped[str] = mapped_column(String(200), unique=True)
+    mailbox: Mapped[str] = mapped_column(String(254), index=True)
+    recipient_hash: Mapped[str] = mapped_column(String(64), index=True)
+    draft_version: Mapped[int] = mapped_column(Integer)
+    mode: Mapped[str] = mapped_column(String(10))  # send | draft
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    gmail_message_id: Mapped[str | None] = mapped_column(String(64))
+    gmail_thread_id: Mapped[str | None] = mapped_column(String(64))
+    gmail_draft_id: Mapped[str | None] = mapped_column(String(64))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utc_now, onupdate=utc_now
+    )
+
+
+class OutboxMessage(Base):
+    """The MIME message built for a lead's approved draft, kept so every attempt (and every
+    reconciliation) uses the same Message-ID."""
+
+    __tablename__ = "outbox"
+
+    partition_key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    draft_version: Mapped[int] = mapped_column(Integer)
+    message_id: Mapped[str] = mapped_column(String(200), unique=True)
+    raw: Mapped[str] = mapped_column(Text)  # base64url RFC 822, as Gmail takes it
+    thread_id: Mapped[str | None] = mapped_column(String(64))
+    built_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class SendLock(Base):
+    """One row per mailbox, updated as the first statement of every send claim: the row lock
+    (Postgres) or write lock (SQLite) serialises claims, so limit counts cannot race."""
+
+    __tablename__ = "send_locks"
+
+    mailbox: Mapped[str] = mapped_column(String(254), primary_key=True)
+    claims: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class HubSpotActivity(Base):
+    """What we logged back to HubSpot for a lead, so a re-run logs nothing twice."""
+
+    __tablename__ = "hubspot_activities"
+
+    partition_key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    email_engagement_id: Mapped[str | None] = mapped_column(String(32))
+    task_id: Mapped[str | None] = mapped_column(String(32))
+    lead_status_updated: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utc_now, onupdate=utc_now
+    )
+
+
+class Suppression(Base):
+    """Salted hashes of addresses we must never write to again."""
+
+    __tablename__ = "suppressions"
+
+    email_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(40))  # unsubscribed | erased | bounced | manual
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class VoiceProfileRow(Base):
+    __tablename__ = "voice_profiles"
+
+    mailbox: Mapped[str] = mapped_column(String(254), primary_key=True)
+    profile: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utc_now, onupdate=utc_now
+    )
+
+
+class AuditEvent(Base):
+    """Who did what, when and why. Subjects are partition keys or hashes, never addresses."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now, index=True)
+    actor: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(60))
+    subject: Mapped[str | None] = mapped_column(String(80), index=True)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Control(Base):
+    """Switches operators flip at run time (the kill switch), with who and why."""
+
+    __tablename__ = "controls"
+
+    name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    updated_by: Mapped[str] = mapped_column(String(120))
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utc_now, onupdate=utc_now
+    )
