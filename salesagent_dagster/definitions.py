@@ -12,10 +12,17 @@ from salesagent_dagster.defs.leads.send_graph import sent_email
 from salesagent_dagster.defs.safety.draft_checks import draft_safety_checks
 from salesagent_dagster.settings import resources_from_env
 
-defs = Definitions(
-    assets=[lead, enrichment, draft, send_decision, sent_email],
-    asset_checks=[draft_safety_checks],
-    jobs=[process_lead_job],
-    sensors=[hubspot_submissions],
-    resources=resources_from_env().as_dict(),
-)
+
+def build_definitions() -> Definitions:
+    """Definitions with resources read from the environment as it is now (the CLI sets the
+    sandbox's URLs first, then calls this)."""
+    return Definitions(
+        assets=[lead, enrichment, draft, send_decision, sent_email],
+        asset_checks=[draft_safety_checks],
+        jobs=[process_lead_job],
+        sensors=[hubspot_submissions],
+        resources=resources_from_env().as_dict(),
+    )
+
+
+defs = build_definitions()

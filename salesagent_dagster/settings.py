@@ -87,22 +87,28 @@ class Resources:
         }
 
 
-def resources_from_env() -> Resources:
+def resources_from_env(resolve_secrets: bool = False) -> Resources:
+    """Resources for Definitions (secrets as EnvVar, resolved by Dagster at run time), or
+    with `resolve_secrets` for direct use outside a run (the doctor, the CLI)."""
+
+    def secret(name: str) -> str:
+        return env(name) if resolve_secrets else EnvVar(name)
+
     sender_email = env("SENDER_EMAIL")
     sender_domain = sender_email.rsplit("@", 1)[-1] if "@" in sender_email else "example.com"
     return Resources(
         hubspot=HubSpotResource(
-            access_token=EnvVar("HUBSPOT_ACCESS_TOKEN"),
+            access_token=secret("HUBSPOT_ACCESS_TOKEN"),
             api_base_url=env("HUBSPOT_API_BASE_URL", DEFAULT_HUBSPOT_API_BASE_URL),
             form_ids=env("HUBSPOT_FORM_IDS"),
         ),
         gmail=GmailResource(
             api_base_url=env("GMAIL_API_BASE_URL", DEFAULT_GMAIL_API_BASE_URL),
             token_uri=env("GOOGLE_TOKEN_URI", DEFAULT_GOOGLE_TOKEN_URI),
-            client_id=EnvVar("GOOGLE_CLIENT_ID"),
-            client_secret=EnvVar("GOOGLE_CLIENT_SECRET"),
-            refresh_token=EnvVar("GMAIL_REFRESH_TOKEN"),
-            sender_email=EnvVar("SENDER_EMAIL"),
+            client_id=secret("GOOGLE_CLIENT_ID"),
+            client_secret=secret("GOOGLE_CLIENT_SECRET"),
+            refresh_token=secret("GMAIL_REFRESH_TOKEN"),
+            sender_email=secret("SENDER_EMAIL"),
             sender_name=env("SENDER_NAME"),
         ),
         app_store=AppStoreResource(database_url=database_url()),

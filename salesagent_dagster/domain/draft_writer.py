@@ -47,14 +47,14 @@ def compose_draft(
 ) -> ComposedDraft:
     """Subject and plain-text body; the HTML part is derived from this text by the MIME
     builder, so both parts always say the same thing."""
-    name = facts.first_name or "there"
     template = "brief" if voice.is_brief else "standard"
     about = f" for {facts.company}" if facts.company else ""
     subject = f"Your demo request{about}"
     we = "we're" if voice.uses_contractions else "we are"
     i_would = "I'd" if voice.uses_contractions else "I would"
 
-    lines = [f"{voice.greeting} {name},", ""]
+    greeting = f"{voice.greeting} {facts.first_name}," if facts.first_name else "Hello,"
+    lines = [greeting, ""]
     if facts.replied_before:
         lines.append(f"Good to hear from you again, and thanks for asking for a demo{about}.")
     else:

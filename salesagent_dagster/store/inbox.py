@@ -6,10 +6,10 @@ import secrets
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from salesagent_dagster.store.models import IntakeWatermark, Submission
+from salesagent_dagster.store.models import IntakeWatermark, Submission, utc_now
 
 
 def new_partition_key() -> str:
@@ -52,14 +52,23 @@ def record_submission(
     return row, True
 
 
-def accepted_after(session: Session, last_id: int, limit: int) -> Sequence[Submission]:
-    """Accepted submissions not yet handed to Dagster, oldest first."""
+def undispatched(session: Session, limit: int) -> Sequence[Submission]:
+    """Accepted submissions Dagster holds no run for yet, oldest first."""
     return session.scalars(
         select(Submission)
-        .where(Submission.id > last_id, Submission.status == "accepted")
+        .where(Submission.status == "accepted", Submission.dispatched_at.is_(None))
         .order_by(Submission.id)
         .limit(limit)
     ).all()
+
+
+def mark_dispatched(session: Session, partition_keys: Sequence[str]) -> None:
+    if partition_keys:
+        session.execute(
+            update(Submission)
+            .where(Submission.partition_key.in_(partition_keys))
+            .values(dispatched_at=utc_now())
+        )
 
 
 def get_submission(session: Session, partition_key: str) -> Submission | None:

@@ -72,6 +72,8 @@ class Submission(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16), index=True)  # accepted | rejected
     reject_reason: Mapped[str | None] = mapped_column(Text)
+    # Set once Dagster holds a run for it; until then every sensor tick asks again.
+    dispatched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
 
 
 class IntakeWatermark(Base):

@@ -1,16 +1,15 @@
 """The sensor that turns new HubSpot form submissions into per-lead runs.
 
-Two cursors, each owned by the side it describes: the inbox's per-form watermark (how far
-HubSpot has been read, in the app DB) and this sensor's cursor (the last inbox row handed to
-Dagster). A submission is in the inbox before it gets a partition, and gets at most one run
-because the run key is its partition key.
+The inbox in the app DB is the source of truth, not a Dagster cursor: a submission is
+stored before it gets a partition, and it is asked for again on every tick until Dagster
+holds a run for it (`run_key` = partition key, so asking twice never makes two runs). A
+crash anywhere between HubSpot and the run loses nothing (DESIGN I-9).
 """
-
-import json
 
 from dagster import (
     DefaultSensorStatus,
     RunRequest,
+    RunsFilter,
     SensorEvaluationContext,
     SensorResult,
     sensor,
@@ -24,15 +23,7 @@ from salesagent_dagster.resources.hubspot import HubSpotResource
 from salesagent_dagster.store import inbox
 
 MAX_RUNS_PER_TICK = 200
-
-
-def read_cursor(cursor: str | None) -> int:
-    if not cursor:
-        return 0
-    try:
-        return int(json.loads(cursor).get("last_inbox_id", 0))
-    except (ValueError, AttributeError):
-        return 0
+RUN_KEY_TAG = "dagster/run_key"
 
 
 @sensor(
@@ -47,21 +38,26 @@ def hubspot_submissions(
     report = poll_form_submissions(hubspot, app_store.session)
     for form_id, error in report.form_errors.items():
         context.log.warning(f"form {form_id}: {error}; will try again next tick")
-    last_id = read_cursor(context.cursor)
-    with app_store.session() as session:
-        pending = [
-            (row.id, row.partition_key)
-            for row in inbox.accepted_after(session, last_id, MAX_RUNS_PER_TICK)
-        ]
     if report.new_accepted or report.new_rejected:
         context.log.info(
             f"stored {report.new_accepted} new submissions, rejected {report.new_rejected}"
         )
-    if not pending:
-        return SensorResult(skip_reason="no new submissions", cursor=context.cursor)
-    keys = [key for _, key in pending]
+    with app_store.session() as session:
+        pending = [row.partition_key for row in inbox.undispatched(session, MAX_RUNS_PER_TICK)]
+        running = keys_with_runs(context, pending)
+        inbox.mark_dispatched(session, sorted(running))
+    to_request = [key for key in pending if key not in running]
+    if not to_request:
+        return SensorResult(skip_reason="no new submissions")
     return SensorResult(
-        run_requests=[RunRequest(run_key=key, partition_key=key) for key in keys],
-        dynamic_partitions_requests=[submissions_partitions.build_add_request(keys)],
-        cursor=json.dumps({"last_inbox_id": pending[-1][0]}),
+        run_requests=[RunRequest(run_key=key, partition_key=key) for key in to_request],
+        dynamic_partitions_requests=[submissions_partitions.build_add_request(to_request)],
     )
+
+
+def keys_with_runs(context: SensorEvaluationContext, keys: list[str]) -> set[str]:
+    """Which of these submissions Dagster already holds a run for."""
+    if not keys:
+        return set()
+    runs = context.instance.get_runs(filters=RunsFilter(tags={RUN_KEY_TAG: keys}))
+    return {run.tags[RUN_KEY_TAG] for run in runs if RUN_KEY_TAG in run.tags}

@@ -58,6 +58,17 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("form_id"),
     )
     op.create_table(
+        "outbox",
+        sa.Column("partition_key", sa.String(length=40), nullable=False),
+        sa.Column("draft_version", sa.Integer(), nullable=False),
+        sa.Column("message_id", sa.String(length=200), nullable=False),
+        sa.Column("raw", sa.Text(), nullable=False),
+        sa.Column("thread_id", sa.String(length=64), nullable=True),
+        sa.Column("built_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("partition_key"),
+        sa.UniqueConstraint("message_id"),
+    )
+    op.create_table(
         "safety_results",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("partition_key", sa.String(length=40), nullable=False),
@@ -136,11 +147,15 @@ def upgrade() -> None:
         sa.Column("payload", sa.JSON(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("reject_reason", sa.Text(), nullable=True),
+        sa.Column("dispatched_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("form_id", "conversion_id"),
         sa.UniqueConstraint("partition_key"),
     )
     with op.batch_alter_table("submissions", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_submissions_dispatched_at"), ["dispatched_at"], unique=False
+        )
         batch_op.create_index(batch_op.f("ix_submissions_status"), ["status"], unique=False)
 
     op.create_table(
@@ -239,6 +254,7 @@ def downgrade() -> None:
     op.drop_table("suppressions")
     with op.batch_alter_table("submissions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_submissions_status"))
+        batch_op.drop_index(batch_op.f("ix_submissions_dispatched_at"))
 
     op.drop_table("submissions")
     op.drop_table("send_locks")
@@ -256,6 +272,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_safety_results_partition_key"))
 
     op.drop_table("safety_results")
+    op.drop_table("outbox")
     op.drop_table("intake_watermarks")
     op.drop_table("hubspot_activities")
     op.drop_table("controls")

@@ -1,0 +1,20 @@
+"""`salesagent`: the command line for operators and for the first five minutes."""
+
+from __future__ import annotations
+
+import click
+
+from salesagent_dagster.cli.db_commands import db
+from salesagent_dagster.cli.demo_command import demo
+from salesagent_dagster.cli.doctor_command import doctor
+from salesagent_dagster.cli.process_command import process
+from salesagent_dagster.cli.sandbox_commands import sandbox, ui
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Inbound-sales agent: HubSpot demo requests answered from the rep's Gmail."""
+
+
+for command in (demo, process, sandbox, ui, doctor, db):
+    main.add_command(command)

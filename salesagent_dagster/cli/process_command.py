@@ -1,0 +1,38 @@
+"""`salesagent process --once`: one sensor tick, its runs to completion, then the outcomes."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from dagster import DagsterInstance
+
+from salesagent_dagster.local.instance import prepare_dagster_home
+from salesagent_dagster.local.lead_outcomes import format_table, lead_outcomes, submissions_since
+from salesagent_dagster.local.one_tick import run_one_tick
+
+
+@click.command()
+@click.option("--once", is_flag=True, required=True, help="One tick, then exit (the only mode).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable outcomes, no PII.")
+def process(once: bool, as_json: bool) -> None:
+    """Poll HubSpot once and process every new lead in this process."""
+    click.echo(process_once_report(as_json))
+
+
+def process_once_report(as_json: bool) -> str:
+    from salesagent_dagster.definitions import build_definitions
+
+    prepare_dagster_home()
+    definitions = build_definitions()
+    app_store = definitions.resources["app_store"]
+    with DagsterInstance.get() as instance:
+        tick = run_one_tick(instance, definitions)
+        with app_store.session() as session:  # type: ignore[attr-defined]
+            keys = list(dict.fromkeys(submissions_since(session, tick.started_at) + list(tick.run_ids)))
+            outcomes = lead_outcomes(session, instance, keys, tick.run_ids)
+    if as_json:
+        return json.dumps({"leads": [o.as_dict() for o in outcomes]}, indent=2)
+    if not outcomes:
+        return f"no new submissions ({tick.skip_reason or 'nothing to do'})"
+    return format_table(outcomes)

@@ -1,0 +1,106 @@
+"""What happened to each lead: the per-lead table `process --once` and the demo print.
+
+Only the opaque key and statuses: no address or name ever leaves through this table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from dagster import DagsterInstance
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from salesagent_dagster.store import drafts, leads, send_ledger
+from salesagent_dagster.store.models import Submission
+
+
+@dataclass(frozen=True)
+class LeadOutcome:
+    partition_key: str
+    status: str  # rejected | disqualified | needs_review | blocked | sent | drafted | ...
+    run_status: str
+    decision: str
+    confidence: float | None
+    send_state: str
+    reason: str
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def submissions_since(session: Session, since: datetime) -> list[str]:
+    return list(
+        session.scalars(
+            select(Submission.partition_key)
+            .where(Submission.received_at >= since)
+            .order_by(Submission.id)
+        )
+    )
+
+
+def lead_outcomes(
+    session: Session,
+    instance: DagsterInstance,
+    partition_keys: Sequence[str],
+    run_ids: dict[str, str],
+) -> list[LeadOutcome]:
+    outcomes = []
+    for key in partition_keys:
+        submission = session.scalar(select(Submission).where(Submission.partition_key == key))
+        run_id = run_ids.get(key)
+        run = instance.get_run_by_id(run_id) if run_id else None
+        run_status = run.status.value if run else "-"
+        if submission is not None and submission.status == "rejected":
+            outcomes.append(
+                LeadOutcome(key, "rejected", run_status, "-", None, "-", submission.reject_reason or "")
+            )
+            continue
+        lead = leads.get_lead(session, key)
+        decision = drafts.latest_decision(session, key)
+        entry = send_ledger.get_entry(session, key)
+        if lead is None:
+            status, reason = ("failed" if run_status == "FAILURE" else "pending"), ""
+        elif not lead.qualified:
+            status, reason = "disqualified", lead.status_reason
+        elif entry is not None:
+            status, reason = entry.state, decision.rationale if decision else ""
+        elif decision is not None:
+            status, reason = decision.outcome, decision.rationale
+        else:
+            status, reason = ("failed" if run_status == "FAILURE" else "pending"), ""
+        outcomes.append(
+            LeadOutcome(
+                partition_key=key,
+                status=status,
+                run_status=run_status,
+                decision=decision.outcome if decision else "-",
+                confidence=decision.confidence if decision else None,
+                send_state=f"{entry.state} ({entry.mode})" if entry else "-",
+                reason=reason,
+            )
+        )
+    return outcomes
+
+
+def format_table(outcomes: Sequence[LeadOutcome]) -> str:
+    headers = ("partition", "status", "run", "decision", "conf", "send", "reason")
+    rows = [
+        (
+            o.partition_key,
+            o.status,
+            o.run_status,
+            o.decision,
+            f"{o.confidence:.2f}" if o.confidence is not None else "-",
+            o.send_state,
+            o.reason if len(o.reason) <= 70 else o.reason[:69] + "…",
+        )
+        for o in outcomes
+    ]
+    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=False)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
+    return "\n".join(lines)
