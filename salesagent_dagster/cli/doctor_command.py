@@ -14,8 +14,8 @@ from salesagent_dagster.settings import (
     DEV_HASH_SALT,
     SECRET_VARIABLES,
     SettingsError,
-    database_url,
     dagster_home,
+    database_url,
     env,
     resources_from_env,
 )

@@ -29,7 +29,9 @@ def process_once_report(as_json: bool) -> str:
     with DagsterInstance.get() as instance:
         tick = run_one_tick(instance, definitions)
         with app_store.session() as session:  # type: ignore[attr-defined]
-            keys = list(dict.fromkeys(submissions_since(session, tick.started_at) + list(tick.run_ids)))
+            keys = list(
+                dict.fromkeys(submissions_since(session, tick.started_at) + list(tick.run_ids))
+            )
             outcomes = lead_outcomes(session, instance, keys, tick.run_ids)
     if as_json:
         return json.dumps({"leads": [o.as_dict() for o in outcomes]}, indent=2)

@@ -141,7 +141,7 @@ def qualify(
     if is_suppressed:
         return Qualification(False, "recipient is on the suppression list")
     if is_duplicate:
-        return Qualification(False, "duplicate: this address already has an open lead")
+        return Qualification(False, "duplicate: an earlier submission from this address")
     if profile.email.is_disposable:
         return Qualification(False, "disposable email domain")
     if profile.email.is_role_account:

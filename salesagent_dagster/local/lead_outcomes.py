@@ -55,7 +55,9 @@ def lead_outcomes(
         run_status = run.status.value if run else "-"
         if submission is not None and submission.status == "rejected":
             outcomes.append(
-                LeadOutcome(key, "rejected", run_status, "-", None, "-", submission.reject_reason or "")
+                LeadOutcome(
+                    key, "rejected", run_status, "-", None, "-", submission.reject_reason or ""
+                )
             )
             continue
         lead = leads.get_lead(session, key)
@@ -99,7 +101,9 @@ def format_table(outcomes: Sequence[LeadOutcome]) -> str:
         )
         for o in outcomes
     ]
-    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=False)]
+    widths = [
+        max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=False)
+    ]
     lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))]
     lines.append("  ".join("-" * w for w in widths))
     lines += ["  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]

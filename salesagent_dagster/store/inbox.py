@@ -33,6 +33,7 @@ def record_submission(
     payload: dict[str, Any],
     submitted_at: Any,
     reject_reason: str | None,
+    email_hash: str | None = None,
 ) -> tuple[Submission, bool]:
     """Store a submission once; returns (row, created). A second sighting is a no-op."""
     existing = find_submission(session, form_id, conversion_id)
@@ -44,6 +45,7 @@ def record_submission(
         conversion_id=conversion_id,
         submitted_at=submitted_at,
         payload=payload,
+        email_hash=email_hash,
         status="rejected" if reject_reason else "accepted",
         reject_reason=reject_reason,
     )

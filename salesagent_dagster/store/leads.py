@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from salesagent_dagster.store.models import Enrichment, Lead
+from salesagent_dagster.store.models import Enrichment, Lead, Submission, utc_now
 
 
 def save_lead(session: Session, lead: Lead) -> Lead:
@@ -17,15 +19,32 @@ def get_lead(session: Session, partition_key: str) -> Lead | None:
     return session.get(Lead, partition_key)
 
 
-def has_other_qualified_lead(session: Session, email_hash: str, partition_key: str) -> bool:
-    """Another submission from the same address already became a lead."""
+DUPLICATE_WINDOW = timedelta(days=90)
+
+
+def is_duplicate_submission(session: Session, email_hash: str, partition_key: str) -> bool:
+    """An earlier submission from the same address is, or is about to become, the lead.
+
+    Earlier means a lower inbox id, so of two submissions processed at the same moment in
+    two runs exactly one wins. An earlier one that was disqualified does not count.
+    """
+    me = select(Submission.id).where(Submission.partition_key == partition_key).scalar_subquery()
+    earlier = (
+        select(Submission.partition_key)
+        .where(
+            Submission.email_hash == email_hash,
+            Submission.status == "accepted",
+            Submission.id < me,
+            Submission.received_at >= utc_now() - DUPLICATE_WINDOW,
+        )
+        .subquery()
+    )
+    disqualified = select(Lead.partition_key).where(Lead.qualified.is_(False))
     return bool(
         session.scalar(
             select(
                 exists().where(
-                    Lead.email_hash == email_hash,
-                    Lead.partition_key != partition_key,
-                    Lead.qualified.is_(True),
+                    earlier.c.partition_key.not_in(disqualified),
                 )
             )
         )

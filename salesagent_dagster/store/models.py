@@ -70,6 +70,8 @@ class Submission(Base):
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Salted hash of the normalised address, when it parses: lets intake order duplicates.
+    email_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     status: Mapped[str] = mapped_column(String(16), index=True)  # accepted | rejected
     reject_reason: Mapped[str | None] = mapped_column(Text)
     # Set once Dagster holds a run for it; until then every sensor tick asks again.

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from salesagent_dagster.domain.lead_profile import build_lead_profile
 from salesagent_dagster.domain.submission import (
     MalformedSubmission,
     parse_submission,
@@ -44,7 +45,10 @@ SessionFactory = Callable[[], AbstractContextManager[Session]]
 
 
 def poll_form_submissions(
-    hubspot: HubSpotResource, session_factory: SessionFactory, now_ms: int | None = None
+    hubspot: HubSpotResource,
+    session_factory: SessionFactory,
+    fingerprint: Callable[[str], str],
+    now_ms: int | None = None,
 ) -> PollReport:
     """Store every submission newer than each form's watermark; errors stay per form."""
     report = PollReport()
@@ -56,7 +60,7 @@ def poll_form_submissions(
         return report
     for form_id in form_ids:
         try:
-            _poll_one_form(hubspot, session_factory, form_id, now_ms, report)
+            _poll_one_form(hubspot, session_factory, fingerprint, form_id, now_ms, report)
         except ServiceError as exc:
             report.form_errors[form_id] = str(exc)
     return report
@@ -65,6 +69,7 @@ def poll_form_submissions(
 def _poll_one_form(
     hubspot: HubSpotResource,
     session_factory: SessionFactory,
+    fingerprint: Callable[[str], str],
     form_id: str,
     now_ms: int,
     report: PollReport,
@@ -95,12 +100,18 @@ def _poll_one_form(
         newest_ms = watermark or 0
         # Oldest first, so inbox ids (and so run order) follow submission order.
         for item in reversed(collected):
-            newest_ms = max(newest_ms, _store_item(session, form_id, item, report))
+            newest_ms = max(newest_ms, _store_item(session, form_id, item, fingerprint, report))
         if newest_ms:
             inbox.advance_watermark(session, form_id, newest_ms)
 
 
-def _store_item(session: Session, form_id: str, item: Any, report: PollReport) -> int:
+def _store_item(
+    session: Session,
+    form_id: str,
+    item: Any,
+    fingerprint: Callable[[str], str],
+    report: PollReport,
+) -> int:
     try:
         parsed = parse_submission(form_id, item)
     except MalformedSubmission as exc:
@@ -123,7 +134,13 @@ def _store_item(session: Session, form_id: str, item: Any, report: PollReport) -
         payload={"raw": item},
         submitted_at=parsed.submitted_at,
         reject_reason=None,
+        email_hash=_email_hash(parsed.values, fingerprint),
     )
     if created:
         report.new_accepted += 1
     return int(parsed.submitted_at.timestamp() * 1000)
+
+
+def _email_hash(values: Mapping[str, str], fingerprint: Callable[[str], str]) -> str | None:
+    profile, _ = build_lead_profile(values)
+    return fingerprint(profile.email.address) if profile.email else None

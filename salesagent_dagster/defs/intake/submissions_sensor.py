@@ -20,6 +20,7 @@ from salesagent_dagster.defs.intake.partitions import submissions_partitions
 from salesagent_dagster.defs.leads.jobs import process_lead_job
 from salesagent_dagster.resources.app_store import AppStoreResource
 from salesagent_dagster.resources.hubspot import HubSpotResource
+from salesagent_dagster.resources.outreach_settings import OutreachSettings
 from salesagent_dagster.store import inbox
 
 MAX_RUNS_PER_TICK = 200
@@ -33,9 +34,12 @@ RUN_KEY_TAG = "dagster/run_key"
     description="Polls HubSpot form submissions, stores them, requests one run per lead.",
 )
 def hubspot_submissions(
-    context: SensorEvaluationContext, hubspot: HubSpotResource, app_store: AppStoreResource
+    context: SensorEvaluationContext,
+    hubspot: HubSpotResource,
+    app_store: AppStoreResource,
+    outreach: OutreachSettings,
 ) -> SensorResult:
-    report = poll_form_submissions(hubspot, app_store.session)
+    report = poll_form_submissions(hubspot, app_store.session, outreach.fingerprint)
     for form_id, error in report.form_errors.items():
         context.log.warning(f"form {form_id}: {error}; will try again next tick")
     if report.new_accepted or report.new_rejected:

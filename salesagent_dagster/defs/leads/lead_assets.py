@@ -45,7 +45,7 @@ def lead(
             email_problem,
             is_suppressed=bool(email_hash and suppression.is_suppressed(session, email_hash)),
             is_duplicate=bool(
-                email_hash and leads.has_other_qualified_lead(session, email_hash, key)
+                email_hash and leads.is_duplicate_submission(session, email_hash, key)
             ),
             competitor_domains=outreach.competitor_domain_set(),
         )

@@ -145,6 +145,7 @@ def upgrade() -> None:
         sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("payload", sa.JSON(), nullable=False),
+        sa.Column("email_hash", sa.String(length=64), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("reject_reason", sa.Text(), nullable=True),
         sa.Column("dispatched_at", sa.DateTime(timezone=True), nullable=True),
@@ -156,6 +157,7 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_submissions_dispatched_at"), ["dispatched_at"], unique=False
         )
+        batch_op.create_index(batch_op.f("ix_submissions_email_hash"), ["email_hash"], unique=False)
         batch_op.create_index(batch_op.f("ix_submissions_status"), ["status"], unique=False)
 
     op.create_table(
@@ -254,6 +256,7 @@ def downgrade() -> None:
     op.drop_table("suppressions")
     with op.batch_alter_table("submissions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_submissions_status"))
+        batch_op.drop_index(batch_op.f("ix_submissions_email_hash"))
         batch_op.drop_index(batch_op.f("ix_submissions_dispatched_at"))
 
     op.drop_table("submissions")

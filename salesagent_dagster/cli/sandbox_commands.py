@@ -1,0 +1,74 @@
+"""`salesagent sandbox` (the emulators in the foreground) and `salesagent ui` (the emulators
+plus the Dagster webserver and daemon on the embedded instance)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import click
+
+from salesagent_dagster.local.demo_seed import add_submission, seed_demo
+from salesagent_dagster.local.instance import REPO_ROOT, prepare_dagster_home
+from salesagent_dagster.local.sandbox_stack import apply_env, running_sandbox
+
+
+@click.group(invoke_without_command=True)
+@click.option("--hubspot-port", default=8101, show_default=True)
+@click.option("--gmail-port", default=8102, show_default=True)
+@click.option("--seed/--no-seed", default=False, help="Add the demo's submissions at start.")
+@click.pass_context
+def sandbox(ctx: click.Context, hubspot_port: int, gmail_port: int, seed: bool) -> None:
+    """Run the HubSpot and Gmail emulators until Ctrl-C and print the env to use them."""
+    if ctx.invoked_subcommand is not None:
+        return
+    with running_sandbox(hubspot_port, gmail_port) as stack:
+        if seed:
+            seed_demo(stack.hubspot.url, stack.gmail.url)
+        click.echo("# emulators running; in another shell:")
+        for name, value in stack.env.items():
+            click.echo(f"export {name}='{value}'")
+        click.echo("# then: salesagent process --once    (Ctrl-C here stops the emulators)")
+        threading.Event().wait()
+
+
+@sandbox.command("add")
+@click.option("--email", "email_address", required=True)
+@click.option("--first-name", default="")
+@click.option("--last-name", default="")
+@click.option("--company", default="")
+@click.option("--job-title", default="")
+@click.option("--message", default="")
+def add(
+    email_address: str, first_name: str, last_name: str, company: str, job_title: str, message: str
+) -> None:
+    """Add one form submission to the running HubSpot emulator (HUBSPOT_API_BASE_URL)."""
+    base_url = os.environ.get("HUBSPOT_API_BASE_URL", "http://127.0.0.1:8101")
+    values = {
+        "email": email_address, "firstname": first_name, "lastname": last_name,
+        "company": company, "jobtitle": job_title, "message": message,
+    }  # fmt: skip
+    conversion_id = add_submission(base_url, {k: v for k, v in values.items() if v})
+    click.echo(f"submitted (conversionId {conversion_id})")
+
+
+@click.command()
+@click.option("--port", default=3000, show_default=True)
+@click.option("--seed/--no-seed", default=True, help="Add the demo's submissions once up.")
+def ui(port: int, seed: bool) -> None:
+    """Dagster UI + daemon on the embedded instance, with the emulators running."""
+    prepare_dagster_home()
+    with running_sandbox(8101, 8102) as stack:
+        apply_env(stack.env)
+        if seed:
+            seed_demo(stack.hubspot.url, stack.gmail.url)
+        click.echo(f"emulators: HubSpot {stack.hubspot.url}, Gmail {stack.gmail.url}")
+        click.echo(f"add a lead: salesagent sandbox add --email ana@acme.io  (UI on :{port})")
+        dagster = Path(sys.executable).with_name("dagster")
+        command = [str(dagster), "dev", "-w", str(REPO_ROOT / "workspace.yaml"), "-p", str(port)]
+        with contextlib.suppress(KeyboardInterrupt):
+            subprocess.run(command, check=False, cwd=REPO_ROOT)
