@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from salesagent_dagster.cli.bench_command import bench
 from salesagent_dagster.cli.db_commands import db
 from salesagent_dagster.cli.demo_command import demo
 from salesagent_dagster.cli.doctor_command import doctor
@@ -16,5 +17,5 @@ def main() -> None:
     """Inbound-sales agent: HubSpot demo requests answered from the rep's Gmail."""
 
 
-for command in (demo, process, sandbox, ui, doctor, db):
+for command in (demo, process, sandbox, ui, doctor, db, bench):
     main.add_command(command)

@@ -10,6 +10,7 @@ from dagster import DagsterInstance
 from salesagent_dagster.local.instance import prepare_dagster_home
 from salesagent_dagster.local.lead_outcomes import format_table, lead_outcomes, submissions_since
 from salesagent_dagster.local.one_tick import run_one_tick
+from salesagent_dagster.settings import resources_from_env
 
 
 @click.command()
@@ -25,10 +26,10 @@ def process_once_report(as_json: bool) -> str:
 
     prepare_dagster_home()
     definitions = build_definitions()
-    app_store = definitions.resources["app_store"]
+    app_store = resources_from_env().app_store
     with DagsterInstance.get() as instance:
         tick = run_one_tick(instance, definitions)
-        with app_store.session() as session:  # type: ignore[attr-defined]
+        with app_store.session() as session:
             keys = list(
                 dict.fromkeys(submissions_since(session, tick.started_at) + list(tick.run_ids))
             )

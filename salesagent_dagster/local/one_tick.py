@@ -15,6 +15,7 @@ from dagster import (
     DagsterInstance,
     Definitions,
     RunsFilter,
+    SensorResult,
     build_sensor_context,
 )
 
@@ -39,10 +40,12 @@ def run_one_tick(instance: DagsterInstance, definitions: Definitions) -> TickRes
         instance=instance, definitions=definitions, sensor_name=SENSOR_NAME
     ) as context:
         result = sensor_def(context)
-    for request in result.dynamic_partitions_requests or []:
-        if isinstance(request, AddDynamicPartitionsRequest):
+    if not isinstance(result, SensorResult):
+        raise TypeError(f"{SENSOR_NAME} returned {type(result).__name__}, not a SensorResult")
+    for partitions_request in result.dynamic_partitions_requests or []:
+        if isinstance(partitions_request, AddDynamicPartitionsRequest):
             instance.add_dynamic_partitions(
-                request.partitions_def_name, list(request.partition_keys)
+                partitions_request.partitions_def_name, list(partitions_request.partition_keys)
             )
     job = definitions.resolve_job_def("process_lead")
     run_ids: dict[str, str] = {}

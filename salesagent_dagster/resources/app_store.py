@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from salesagent_dagster.store.database import ensure_migrated, session_scope
 
 
-class AppStoreResource(ConfigurableResource):  # type: ignore[misc]
+class AppStoreResource(ConfigurableResource):
     """SALESAGENT_DATABASE_URL: SQLite under DAGSTER_HOME by default, Postgres in production."""
 
     database_url: str

@@ -47,7 +47,7 @@ class GmailMessageRef:
     is_draft: bool = False
 
 
-class GmailResource(ConfigurableResource):  # type: ignore[misc]
+class GmailResource(ConfigurableResource):
     """One rep's mailbox."""
 
     api_base_url: str = DEFAULT_GMAIL_API_BASE_URL
@@ -153,15 +153,16 @@ class GmailResource(ConfigurableResource):  # type: ignore[misc]
     def _draft_id_for(self, message_id: str) -> str | None:
         page_token: str | None = None
         while True:
-            answer = self._call(
-                "drafts.list",
-                lambda page_token=page_token: (
+
+            def list_page(token: str | None = page_token) -> dict[str, Any]:
+                return dict(
                     self.service.users()
                     .drafts()
-                    .list(userId="me", pageToken=page_token, maxResults=100)
+                    .list(userId="me", pageToken=token, maxResults=100)
                     .execute(num_retries=2)
-                ),
-            )
+                )
+
+            answer = self._call("drafts.list", list_page)
             for draft in answer.get("drafts", []):
                 if draft.get("message", {}).get("id") == message_id:
                     return str(draft["id"])
@@ -177,15 +178,16 @@ class GmailResource(ConfigurableResource):  # type: ignore[misc]
         """Plain-text bodies of the rep's own recent mail, for learning their voice."""
         bodies = []
         for ref in self._list("in:sent -in:drafts", max_results=limit):
-            message = self._call(
-                "messages.get",
-                lambda ref=ref: (
+
+            def get_full(message_id: str = ref["id"]) -> dict[str, Any]:
+                return dict(
                     self.service.users()
                     .messages()
-                    .get(userId="me", id=ref["id"], format="full")
+                    .get(userId="me", id=message_id, format="full")
                     .execute(num_retries=2)
-                ),
-            )
+                )
+
+            message = self._call("messages.get", get_full)
             text = _plain_text(message.get("payload") or {})
             if text:
                 bodies.append(text)

@@ -56,7 +56,7 @@ class CrmRecord:
     properties: dict[str, str | None]
 
 
-class HubSpotResource(ConfigurableResource):  # type: ignore[misc]
+class HubSpotResource(ConfigurableResource):
     """HubSpot forms, CRM and engagements for one portal."""
 
     access_token: str

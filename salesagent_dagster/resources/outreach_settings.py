@@ -23,7 +23,7 @@ def _as_set(csv: str) -> frozenset[str]:
     return frozenset(item.strip().lower() for item in csv.split(",") if item.strip())
 
 
-class OutreachSettings(ConfigurableResource):  # type: ignore[misc]
+class OutreachSettings(ConfigurableResource):
     allow_real_sends: bool = False
     kill_switch_forced: bool = False
     auto_approve_threshold: float = 0.85

@@ -43,6 +43,16 @@ def get_engine(url: str) -> Engine:
         return engine
 
 
+def dispose_engine(url: str) -> None:
+    """Close the pool for `url` (tests dropping a database, processes shutting down)."""
+    url = normalise_database_url(url)
+    with _lock:
+        engine = _engines.pop(url, None)
+        _migrated.discard(url)
+    if engine is not None:
+        engine.dispose()
+
+
 def _create_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         database = url.split("///", 1)[-1]

@@ -89,7 +89,7 @@ def test_policy_phrases_match_on_word_boundaries_any_case():
 def test_policy_file_errors_are_clear(tmp_path):
     bad = tmp_path / "policy.toml"
     bad.write_text("[categories.x]\nphrases = 'not a list'\n")
-    with pytest.raises(ContentPolicyError, match="categories.x.phrases"):
+    with pytest.raises(ContentPolicyError, match=r"categories\.x\.phrases"):
         ContentPolicy.load(bad)
 
 

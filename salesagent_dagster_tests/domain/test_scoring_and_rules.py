@@ -37,7 +37,7 @@ def test_weak_lead_scores_low():
             domain_verified=False,
             country="",
             industry="",
-        )  # fmt: skip
+        )
     )
     assert icp.score < 0.1
     assert icp.bucket == "D"
