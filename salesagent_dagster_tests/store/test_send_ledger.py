@@ -1,0 +1,92 @@
+"""The send ledger's claim on SQLite and on PostgreSQL: one row per lead, limits counted under
+the mailbox lock so concurrent claims cannot both pass (DESIGN I-1, I-2)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from salesagent_dagster.domain.send_limits import SendLimits
+from salesagent_dagster.store import inbox, send_ledger
+from salesagent_dagster.store.database import ensure_migrated, session_scope
+from salesagent_dagster.store.send_ledger import ClaimStatus, LedgerState
+
+MAILBOX = "rep@seller.example"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request, tmp_path):
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'app.db'}"
+    else:
+        url = request.getfixturevalue("postgres_databases")()
+    ensure_migrated(url)
+    return url
+
+
+def _submission(url: str, conversion_id: str) -> str:
+    with session_scope(url) as session:
+        row, _ = inbox.record_submission(
+            session, form_id="f", conversion_id=conversion_id, payload={},
+            submitted_at=None, reject_reason=None,
+        )  # fmt: skip
+        return row.partition_key
+
+
+def _claim(url: str, key: str, recipient: str = "hash-a", limits: SendLimits | None = None):
+    with session_scope(url) as session:
+        return send_ledger.claim_send(
+            session, partition_key=key, mailbox=MAILBOX, recipient_hash=recipient,
+            message_id=f"<{key}@seller.example>", draft_version=1, mode="send",
+            limits=limits or SendLimits(),
+        )  # fmt: skip
+
+
+def test_second_claim_for_a_lead_never_gets_a_fresh_row(database_url):
+    key = _submission(database_url, "c1")
+    assert _claim(database_url, key).status == ClaimStatus.CLAIMED
+    assert _claim(database_url, key).status == ClaimStatus.NEEDS_RECONCILE
+    with session_scope(database_url) as session:
+        send_ledger.record_outcome(session, key, LedgerState.SENT, gmail_message_id="g1")
+    assert _claim(database_url, key).status == ClaimStatus.ALREADY_DONE
+
+
+def test_per_contact_limit_defers_the_third_email_in_the_window(database_url):
+    keys = [_submission(database_url, f"c{i}") for i in range(3)]
+    assert _claim(database_url, keys[0]).status == ClaimStatus.CLAIMED
+    assert _claim(database_url, keys[1]).status == ClaimStatus.CLAIMED
+    deferred = _claim(database_url, keys[2])
+    assert deferred.status == ClaimStatus.DEFERRED
+    assert deferred.volume.to_contact_in_window == 2
+
+
+def test_concurrent_claims_cannot_both_pass_the_mailbox_limit(database_url):
+    limits = SendLimits(per_mailbox_per_day=5)
+    keys = [_submission(database_url, f"c{i}") for i in range(12)]
+    statuses: list[ClaimStatus] = []
+    barrier = threading.Barrier(len(keys))
+
+    def claim(index: int) -> None:
+        barrier.wait()
+        statuses.append(_claim(database_url, keys[index], f"hash-{index}", limits).status)
+
+    threads = [threading.Thread(target=claim, args=(i,)) for i in range(len(keys))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses.count(ClaimStatus.CLAIMED) == 5
+    assert statuses.count(ClaimStatus.DEFERRED) == 7
+
+
+def test_drafts_do_not_count_against_send_limits(database_url):
+    limits = SendLimits(per_mailbox_per_day=1)
+    first, second = _submission(database_url, "a"), _submission(database_url, "b")
+    with session_scope(database_url) as session:
+        claim = send_ledger.claim_send(
+            session, partition_key=first, mailbox=MAILBOX, recipient_hash="x",
+            message_id="<d@x>", draft_version=1, mode="draft", limits=limits,
+        )  # fmt: skip
+        assert claim.status == ClaimStatus.CLAIMED
+    assert _claim(database_url, second, "y", limits).status == ClaimStatus.CLAIMED
