@@ -6,36 +6,49 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.exc import OperationalError
 
+from salesagent_dagster.local.instance import prepare_dagster_home
+from salesagent_dagster.local.sandbox_stack import SandboxStack, running_sandbox
+
 POSTGRES_ADMIN_URL = os.environ.get(
     "SALESAGENT_TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 )
 
 
-@pytest.fixture
-def sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+@contextmanager
+def sandbox_env() -> Iterator[SandboxStack]:
     """Both emulators, and the process env pointing at them (as the CLI would set it)."""
-    from salesagent_dagster.local.sandbox_stack import running_sandbox
-
-    with running_sandbox() as stack:
+    with running_sandbox() as stack, pytest.MonkeyPatch.context() as patch:
         for name, value in stack.env.items():
-            monkeypatch.setenv(name, value)
+            patch.setenv(name, value)
+        yield stack
+
+
+@contextmanager
+def fresh_dagster_home(root: Path) -> Iterator[Path]:
+    """An empty DAGSTER_HOME with the repo's dagster.yaml; the app DB on SQLite inside it."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DAGSTER_HOME", str(root / "dagster_home"))
+        patch.delenv("SALESAGENT_DATABASE_URL", raising=False)
+        yield prepare_dagster_home()
+
+
+@pytest.fixture
+def sandbox() -> Iterator[SandboxStack]:
+    with sandbox_env() as stack:
         yield stack
 
 
 @pytest.fixture
-def dagster_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    from salesagent_dagster.local.instance import prepare_dagster_home
-
-    home = tmp_path / "dagster_home"
-    monkeypatch.setenv("DAGSTER_HOME", str(home))
-    monkeypatch.delenv("SALESAGENT_DATABASE_URL", raising=False)
-    return prepare_dagster_home()
+def dagster_home(tmp_path: Path) -> Iterator[Path]:
+    with fresh_dagster_home(tmp_path) as home:
+        yield home
 
 
 @pytest.fixture

@@ -24,6 +24,8 @@ from salesagent_dagster.store.models import utc_now
 
 SENSOR_NAME = "hubspot_submissions"
 SENSOR_NAME_TAG = "dagster/sensor_name"
+# The event log keeps every event; the terminal only needs warnings and errors.
+QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,10 @@ def run_one_tick(instance: DagsterInstance, definitions: Definitions) -> TickRes
     started_at = utc_now()
     sensor_def = definitions.resolve_sensor_def(SENSOR_NAME)
     with build_sensor_context(
-        instance=instance, definitions=definitions, sensor_name=SENSOR_NAME
+        instance=instance,
+        definitions=definitions,
+        sensor_name=SENSOR_NAME,
+        resources=dict(definitions.resources or {}),
     ) as context:
         result = sensor_def(context)
     if not isinstance(result, SensorResult):
@@ -57,6 +62,7 @@ def run_one_tick(instance: DagsterInstance, definitions: Definitions) -> TickRes
             instance=instance,
             partition_key=key,
             tags={RUN_KEY_TAG: key, SENSOR_NAME_TAG: SENSOR_NAME},
+            run_config=QUIET_CONSOLE,
             raise_on_error=False,
         )
         run_ids[key] = outcome.run_id

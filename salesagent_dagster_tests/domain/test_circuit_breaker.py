@@ -13,7 +13,10 @@ T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 SETTINGS = BreakerSettings()
 
 
-def failed(times: int, state: BreakerState = BreakerState()) -> BreakerState:
+CLOSED = BreakerState()
+
+
+def failed(times: int, state: BreakerState = CLOSED) -> BreakerState:
     for _ in range(times):
         state = record_failure(state, T0, SETTINGS)
     return state

@@ -10,6 +10,7 @@ from salesagent_dagster.local.demo_seed import seed_demo
 from salesagent_dagster.local.sandbox_stack import SANDBOX_SENDER
 from salesagent_dagster.settings import resources_from_env
 from salesagent_dagster.store import drafts, leads, send_ledger
+from salesagent_dagster_tests.conftest import fresh_dagster_home, sandbox_env
 from salesagent_dagster_tests.integration.pipeline_harness import (
     gmail_state,
     hubspot_state,
@@ -18,11 +19,13 @@ from salesagent_dagster_tests.integration.pipeline_harness import (
 )
 
 
-@pytest.fixture
-def seeded(sandbox, dagster_home):
-    seed_demo(sandbox.hubspot.url, sandbox.gmail.url)
-    with DagsterInstance.get() as instance:
-        yield sandbox, instance, process_once(instance)
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory):
+    """One morning of submissions processed once; the tests below read what it left."""
+    with sandbox_env() as sandbox, fresh_dagster_home(tmp_path_factory.mktemp("e2e")):
+        seed_demo(sandbox.hubspot.url, sandbox.gmail.url)
+        with DagsterInstance.get() as instance:
+            yield sandbox, instance, process_once(instance)
 
 
 def test_every_lead_gets_a_recorded_outcome_and_runs_succeed(seeded):

@@ -6,14 +6,11 @@ Python per step, seconds each (DESIGN section 5).
 
 from dagster import AssetSelection, define_asset_job, in_process_executor
 
-from salesagent_dagster.defs.intake.partitions import submissions_partitions
-
 LEAD_ASSET_NAMES = ("lead", "enrichment", "draft", "send_decision", "sent_email")
 
 process_lead_job = define_asset_job(
     name="process_lead",
     selection=AssetSelection.assets(*LEAD_ASSET_NAMES),
-    partitions_def=submissions_partitions,
     executor_def=in_process_executor,
     description="Lead -> enrichment -> draft -> safety checks -> decision -> sent_email.",
 )
