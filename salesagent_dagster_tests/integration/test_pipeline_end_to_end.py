@@ -3,10 +3,14 @@ the emulators through the official clients, on the embedded SQLite instance."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 from dagster import DagsterInstance
+from dagster._serdes import serialize_value
 
-from salesagent_dagster.local.demo_seed import seed_demo
+from salesagent_dagster.local.demo_seed import DEMO_LEADS, seed_demo
 from salesagent_dagster.local.sandbox_stack import SANDBOX_SENDER
 from salesagent_dagster.settings import resources_from_env
 from salesagent_dagster.store import drafts, leads, send_ledger
@@ -118,3 +122,25 @@ def test_disqualified_leads_stop_before_enrichment(seeded):
         for outcome in result.by_status("disqualified"):
             assert leads.get_enrichment(session, outcome.partition_key) is None
             assert drafts.latest_draft(session, outcome.partition_key) is None
+
+
+def test_no_address_or_surname_reaches_dagster_storage(seeded):
+    """DESIGN I-6: PII lives in the app DB only. Everything Dagster stored (run tags, run
+    config, every event, every file under DAGSTER_HOME but the app DB) is scanned."""
+    _, instance, result = seeded
+    needles = {v.lower() for lead in DEMO_LEADS for k, v in lead.values.items() if k == "email"}
+    needles |= {
+        lead.values["lastname"].lower() for lead in DEMO_LEADS if lead.values.get("lastname")
+    }
+    needles.discard("x")
+    haystacks = []
+    for run in instance.get_runs():
+        haystacks.append(json.dumps([run.tags, run.run_config], ensure_ascii=False))
+        haystacks += [serialize_value(entry) for entry in instance.all_logs(run.run_id)]
+    home = Path(instance.root_directory)
+    for path in home.rglob("*"):
+        if path.is_file() and not path.name.startswith("salesagent.db"):
+            haystacks.append(path.read_bytes().decode("utf-8", "replace"))
+    text = "\n".join(haystacks).lower()
+    assert all(o.partition_key in text for o in result.outcomes)  # the scan does see the runs
+    assert sorted(needle for needle in needles if needle in text) == []
