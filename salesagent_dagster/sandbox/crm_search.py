@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 
@@ -68,5 +69,9 @@ def sort_records(records: list[dict[str, Any]], sorts: list[Any]) -> list[dict[s
         else:
             name = spec.get("propertyName", "")
             descending = str(spec.get("direction", "ASCENDING")).upper() == "DESCENDING"
-        ordered.sort(key=lambda r, n=name: str(r["properties"].get(n) or ""), reverse=descending)
+        ordered.sort(key=_property_key(name), reverse=descending)
     return ordered
+
+
+def _property_key(name: str) -> Callable[[dict[str, Any]], str]:
+    return lambda record: str(record["properties"].get(name) or "")

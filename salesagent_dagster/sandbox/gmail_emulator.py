@@ -115,7 +115,8 @@ def _payload(part: EmailMessage, part_id: str, headers_only: bool) -> dict[str, 
             for i, child in enumerate(part.iter_parts())
         ]
     else:
-        data = part.get_payload(decode=True) or b""
+        payload = part.get_payload(decode=True)
+        data = payload if isinstance(payload, bytes) else b""
         node["body"] = {"size": len(data), "data": b64url(data)}
     return node
 

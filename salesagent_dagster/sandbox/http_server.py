@@ -129,6 +129,7 @@ class EmulatorServer:
     @property
     def url(self) -> str:
         host = self._server.server_address[0]
+        host = host.decode() if isinstance(host, bytes) else host
         return f"http://{host}:{self.port}"
 
     def route(self, method: str, pattern: str, handler: Handler, faultable: bool = True) -> None:

@@ -124,8 +124,9 @@ class HubSpotEmulator(EmulatorServer):
 
     def add_form(self, name: str, form_id: str | None = None) -> dict[str, Any]:
         now = iso(datetime.now(UTC))
-        form = {
-            "id": form_id or str(uuid.uuid4()),
+        form_id = form_id or str(uuid.uuid4())
+        form: dict[str, Any] = {
+            "id": form_id,
             "name": name,
             "createdAt": now,
             "updatedAt": now,
@@ -140,8 +141,8 @@ class HubSpotEmulator(EmulatorServer):
             ],
         }  # fmt: skip
         with self._lock:
-            self.forms[form["id"]] = form
-            self.submissions.setdefault(form["id"], [])
+            self.forms[form_id] = form
+            self.submissions.setdefault(form_id, [])
         return form
 
     def add_submission(
