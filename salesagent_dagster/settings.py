@@ -101,6 +101,7 @@ def resources_from_env(resolve_secrets: bool = False) -> Resources:
             access_token=secret("HUBSPOT_ACCESS_TOKEN"),
             api_base_url=env("HUBSPOT_API_BASE_URL", DEFAULT_HUBSPOT_API_BASE_URL),
             form_ids=env("HUBSPOT_FORM_IDS"),
+            request_timeout_seconds=env_number("SALESAGENT_HTTP_TIMEOUT_SECONDS", 15, 0.1, 300),
         ),
         gmail=GmailResource(
             api_base_url=env("GMAIL_API_BASE_URL", DEFAULT_GMAIL_API_BASE_URL),
@@ -110,6 +111,7 @@ def resources_from_env(resolve_secrets: bool = False) -> Resources:
             refresh_token=secret("GMAIL_REFRESH_TOKEN"),
             sender_email=secret("SENDER_EMAIL"),
             sender_name=env("SENDER_NAME"),
+            request_timeout_seconds=env_number("SALESAGENT_HTTP_TIMEOUT_SECONDS", 30, 0.1, 300),
         ),
         app_store=AppStoreResource(database_url=database_url()),
         outreach=OutreachSettings(

@@ -1,0 +1,120 @@
+"""DESIGN I-1 under adversity: a process killed mid-send, and random sequences of send faults,
+never produce a second message and never lose the lead."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from dagster import DagsterInstance
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from salesagent_dagster.definitions import build_definitions
+from salesagent_dagster.local.demo_seed import add_submission
+from salesagent_dagster.settings import resources_from_env
+from salesagent_dagster.store import send_ledger
+from salesagent_dagster_tests.conftest import fresh_dagster_home, sandbox_env
+from salesagent_dagster_tests.integration.pipeline_harness import (
+    add_fault,
+    gmail_state,
+    process_once,
+)
+
+LEAD = {"email": "kim@brightpath.io", "firstname": "Kim", "company": "BrightPath"}
+
+
+def _wait_until(predicate, timeout=60.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_process_killed_after_gmail_accepted_is_reconciled_on_rerun(
+    sandbox, dagster_home, monkeypatch
+):
+    monkeypatch.setenv("ALLOW_REAL_SENDS", "true")
+    add_submission(sandbox.hubspot.url, LEAD)
+    # Gmail stores the message, then the answer never comes: we kill the worker meanwhile.
+    add_fault(sandbox.gmail.url, path="/messages/send", mode="accept_then_hang", seconds=60)
+    worker = subprocess.Popen(
+        [str(Path(sys.executable).with_name("salesagent")), "process", "--once"],
+        env={**os.environ},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert _wait_until(lambda: len(gmail_state(sandbox.gmail.url)["sent"]) == 1)
+    finally:
+        worker.send_signal(signal.SIGKILL)
+        worker.wait()
+    with resources_from_env().app_store.session() as session:
+        (entry,) = session.query(send_ledger.SendLedgerEntry).all()
+        assert entry.state == "sending"  # the crash left the claim unresolved
+        key = entry.partition_key
+    with DagsterInstance.get() as instance:
+        rerun = (
+            build_definitions()
+            .resolve_job_def("process_lead")
+            .execute_in_process(instance=instance, partition_key=key)
+        )
+    assert rerun.success
+    assert len(gmail_state(sandbox.gmail.url)["sent"]) == 1
+    with resources_from_env().app_store.session() as session:
+        entry = send_ledger.get_entry(session, key)
+        assert (entry.state, entry.attempts) == ("sent", 1)
+
+
+SEND_FAULTS = st.sampled_from(
+    [
+        {"mode": "status", "status": 500},
+        {"mode": "status", "status": 503},
+        {"mode": "status", "status": 429, "retry_after": 0},
+        {"mode": "accept_then_fail", "status": 500},
+        {"mode": "accept_then_hang", "seconds": 2},
+    ]
+)
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
+@given(faults=st.lists(SEND_FAULTS, min_size=0, max_size=3), search_fails=st.booleans())
+def test_random_send_faults_never_send_twice_and_never_lose_the_lead(faults, search_fails):
+    with (
+        sandbox_env() as sandbox,
+        fresh_dagster_home(Path(tempfile.mkdtemp())),
+        _env(ALLOW_REAL_SENDS="true", SALESAGENT_HTTP_TIMEOUT_SECONDS="1"),
+    ):
+        add_submission(sandbox.hubspot.url, LEAD)
+        for fault in faults:
+            add_fault(sandbox.gmail.url, path="/messages/send", **fault)
+        if search_fails:
+            add_fault(sandbox.gmail.url, path="/messages$", method="GET", mode="status", status=500)
+        with DagsterInstance.get() as instance:
+            (outcome,) = process_once(instance).outcomes
+            job = build_definitions().resolve_job_def("process_lead")
+            # An operator re-running the lead, whatever happened, must not send again.
+            job.execute_in_process(instance=instance, partition_key=outcome.partition_key)
+        sent = gmail_state(sandbox.gmail.url)["sent"]
+        assert len(sent) == 1
+        with resources_from_env().app_store.session() as session:
+            assert send_ledger.get_entry(session, outcome.partition_key).state == "sent"
+
+
+@contextmanager
+def _env(**values: str) -> Iterator[None]:
+    """Environment for one hypothesis example (function-scoped fixtures do not reset)."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in values.items():
+            patch.setenv(name, value)
+        yield
