@@ -5,6 +5,7 @@ from __future__ import annotations
 from dagster import Definitions
 
 from salesagent_dagster.defs.intake.submissions_sensor import hubspot_submissions
+from salesagent_dagster.defs.leads.deferred_sends_sensor import deferred_sends
 from salesagent_dagster.defs.leads.draft_assets import draft, send_decision
 from salesagent_dagster.defs.leads.jobs import process_lead_job
 from salesagent_dagster.defs.leads.lead_assets import enrichment, lead
@@ -20,7 +21,7 @@ def build_definitions() -> Definitions:
         assets=[lead, enrichment, draft, send_decision, sent_email],
         asset_checks=[draft_safety_checks],
         jobs=[process_lead_job],
-        sensors=[hubspot_submissions],
+        sensors=[hubspot_submissions, deferred_sends],
         resources=resources_from_env().as_dict(),
     )
 

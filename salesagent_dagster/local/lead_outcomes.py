@@ -13,7 +13,7 @@ from dagster import DagsterInstance
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from salesagent_dagster.store import drafts, leads, send_ledger
+from salesagent_dagster.store import deferrals, drafts, leads, send_ledger
 from salesagent_dagster.store.models import Submission
 
 
@@ -63,12 +63,16 @@ def lead_outcomes(
         lead = leads.get_lead(session, key)
         decision = drafts.latest_decision(session, key)
         entry = send_ledger.get_entry(session, key)
+        deferral = deferrals.get_deferral(session, key)
         if lead is None:
             status, reason = ("failed" if run_status == "FAILURE" else "pending"), ""
         elif not lead.qualified:
             status, reason = "disqualified", lead.status_reason
         elif entry is not None:
             status, reason = entry.state, decision.rationale if decision else ""
+        elif deferral is not None:
+            status = "deferred"
+            reason = f"{deferral.reason}; next try {deferral.next_attempt_at:%Y-%m-%d %H:%M} UTC"
         elif decision is not None:
             status, reason = decision.outcome, decision.rationale
         else:

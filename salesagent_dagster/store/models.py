@@ -284,3 +284,26 @@ class Control(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utc_now, onupdate=utc_now
     )
+
+
+class SendDeferral(Base):
+    """An approved lead held back by a send limit; picked up again when its window allows."""
+
+    __tablename__ = "send_deferrals"
+
+    partition_key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    reason: Mapped[str] = mapped_column(Text)
+    deferrals: Mapped[int] = mapped_column(Integer, default=1)
+    first_deferred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class CircuitBreakerRow(Base):
+    """Shared breaker state per external service: every run worker reads and writes it."""
+
+    __tablename__ = "circuit_breakers"
+
+    service: Mapped[str] = mapped_column(String(40), primary_key=True)
+    position: Mapped[str] = mapped_column(String(12))
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

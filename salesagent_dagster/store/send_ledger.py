@@ -86,6 +86,31 @@ def send_volume(
     return SendVolume(to_contact_in_window=to_contact or 0, from_mailbox_today=from_mailbox or 0)
 
 
+def window_reopens_at(
+    session: Session, mailbox: str, recipient_hash: str, limits: SendLimits, now: datetime
+) -> datetime:
+    """When the full window(s) first have room again: the oldest counted send in each full
+    window ages out of it."""
+    counted = SendLedgerEntry.state.in_(_COUNTED_STATES) & (SendLedgerEntry.mode == "send")
+    volume = send_volume(session, mailbox, recipient_hash, limits, now)
+    reopen = [now]
+    windows = []
+    if volume.from_mailbox_today >= limits.per_mailbox_per_day:
+        windows.append((SendLedgerEntry.mailbox == mailbox, timedelta(days=1)))
+    if volume.to_contact_in_window >= limits.per_contact:
+        window = timedelta(days=limits.per_contact_window_days)
+        windows.append((SendLedgerEntry.recipient_hash == recipient_hash, window))
+    for condition, length in windows:
+        oldest = session.scalar(
+            select(func.min(SendLedgerEntry.claimed_at)).where(
+                counted, condition, SendLedgerEntry.claimed_at >= now - length
+            )
+        )
+        if oldest is not None:
+            reopen.append(oldest + length)
+    return max(reopen)
+
+
 def claim_send(
     session: Session,
     *,

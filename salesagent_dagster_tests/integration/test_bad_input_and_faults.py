@@ -10,7 +10,7 @@ from dagster import DagsterInstance, DagsterRunStatus
 from salesagent_dagster.local.demo_seed import add_submission, default_form_id
 from salesagent_dagster.local.sandbox_stack import SANDBOX_REFRESH_TOKEN
 from salesagent_dagster.settings import resources_from_env
-from salesagent_dagster.store import inbox, send_ledger
+from salesagent_dagster.store import circuit_breakers, inbox, send_ledger
 from salesagent_dagster_tests.integration.pipeline_harness import (
     add_fault,
     gmail_state,
@@ -129,3 +129,25 @@ def test_duplicate_submission_of_one_person_gets_one_email(sandbox, instance):
     result = process_once(instance)
     assert sorted(o.status for o in result.outcomes) == ["disqualified", "drafted"]
     assert len(gmail_state(sandbox.gmail.url)["drafts"]) == 1
+
+
+def test_gmail_outage_opens_the_breaker_and_the_step_waits_instead_of_failing(
+    sandbox, instance, monkeypatch
+):
+    monkeypatch.setenv("SALESAGENT_BREAKER_FAILURES", "2")
+    monkeypatch.setenv("SALESAGENT_BREAKER_OPEN_SECONDS", "5")  # longer than the backoff
+    add_submission(sandbox.hubspot.url, GOOD_LEAD)
+    add_fault(sandbox.gmail.url, path="/drafts$", method="POST", mode="status", status=503, count=2)
+    result = process_once(instance)
+    outcome = _only(result)
+    assert (outcome.status, outcome.run_status) == ("drafted", "SUCCESS")
+    assert len(gmail_state(sandbox.gmail.url)["drafts"]) == 1
+    run_id = result.tick.run_ids[outcome.partition_key]
+    messages = [
+        entry.user_message
+        for entry in instance.all_logs(run_id)
+        if entry.dagster_event and entry.dagster_event.event_type_value == "STEP_UP_FOR_RETRY"
+    ]
+    assert len(messages) == 3  # two failed calls, then one wait for the open breaker
+    with resources_from_env().app_store.session() as session:
+        assert circuit_breakers.current(session, "Gmail").position == "closed"

@@ -122,7 +122,10 @@ def send_decision(
                 icp_score=enriched.icp_score,
                 domain_verified=enriched.domain_verified,
                 blocking_findings=tuple(f.describe() for f in report.hard_findings),
-                review_findings=tuple(f.describe() for f in report.soft_findings),
+                # A full send window defers the send (at send time); it is no reason for review.
+                review_findings=tuple(
+                    f.describe() for f in report.soft_findings if f.rule != "send_limit"
+                ),
             ),
             settings,
         )

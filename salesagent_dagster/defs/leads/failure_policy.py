@@ -10,12 +10,20 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 
 from dagster import Backoff, Failure, Jitter, RetryPolicy, RetryRequested
 
+from salesagent_dagster.domain.circuit_breaker import BreakerSettings
+from salesagent_dagster.resources.app_store import AppStoreResource
 from salesagent_dagster.resources.errors import PermanentServiceError, TransientServiceError
+from salesagent_dagster.settings import env_number
+from salesagent_dagster.store import circuit_breakers
+from salesagent_dagster.store.models import utc_now
 
 EXTERNAL_CALL_RETRIES = 4
+# Waiting out an open breaker is not a failed attempt: it has its own, larger budget.
+BREAKER_MAX_WAITS = 60
 external_call_retry_policy = RetryPolicy(
     max_retries=EXTERNAL_CALL_RETRIES,
     delay=1.0,
@@ -40,3 +48,46 @@ def classified_failures() -> Iterator[None]:
             wait = exc.retry_after_seconds + random.uniform(0, 1)  # noqa: S311
             raise RetryRequested(max_retries=EXTERNAL_CALL_RETRIES, seconds_to_wait=wait) from exc
         raise
+
+
+def breaker_settings() -> BreakerSettings:
+    return BreakerSettings(
+        failure_threshold=int(env_number("SALESAGENT_BREAKER_FAILURES", 5, 1, 100)),
+        open_for=timedelta(seconds=env_number("SALESAGENT_BREAKER_OPEN_SECONDS", 60, 1, 3600)),
+    )
+
+
+@contextmanager
+def circuit_breakers_for(app_store: AppStoreResource, *services: str) -> Iterator[None]:
+    """Ask each service's breaker before calling; report how the calls went afterwards.
+
+    An open breaker makes the step wait (RetryRequested until the breaker's open period is
+    over), so an outage pauses work instead of spending every lead's retries. Only transient
+    failures count against a service: a 4xx says nothing about an outage.
+    """
+    settings = breaker_settings()
+    waits = []
+    with app_store.session() as session:
+        for service in services:
+            admission = circuit_breakers.request_admission(session, service, utc_now(), settings)
+            if not admission.allowed and admission.retry_in is not None:
+                waits.append(admission.retry_in.total_seconds())
+    if waits:
+        raise RetryRequested(max_retries=BREAKER_MAX_WAITS, seconds_to_wait=max(waits))
+    try:
+        yield
+    except TransientServiceError as exc:
+        _report(app_store, [exc.service], succeeded=False, settings=settings)
+        raise
+    except PermanentServiceError:
+        raise
+    else:
+        _report(app_store, list(services), succeeded=True, settings=settings)
+
+
+def _report(
+    app_store: AppStoreResource, services: list[str], succeeded: bool, settings: BreakerSettings
+) -> None:
+    with app_store.session() as session:
+        for service in services:
+            circuit_breakers.report(session, service, succeeded, utc_now(), settings)

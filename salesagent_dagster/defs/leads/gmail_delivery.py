@@ -18,7 +18,8 @@ from salesagent_dagster.resources.app_store import AppStoreResource
 from salesagent_dagster.resources.errors import PermanentServiceError, UnclearSendOutcome
 from salesagent_dagster.resources.gmail import GmailMessageRef, GmailResource
 from salesagent_dagster.resources.outreach_settings import OutreachSettings
-from salesagent_dagster.store import audit, controls, drafts, outbox, send_ledger
+from salesagent_dagster.store import audit, controls, deferrals, drafts, outbox, send_ledger
+from salesagent_dagster.store.models import utc_now
 from salesagent_dagster.store.send_ledger import ClaimStatus, LedgerState
 
 KILL_SWITCH_POLL_SECONDS = 30
@@ -79,11 +80,12 @@ def deliver(
         )
     entry = claim.entry
     if claim.status == ClaimStatus.DEFERRED:
-        context.log.warning(f"deferred: over a send limit ({claim.volume})")
+        _defer(context, app_store, gmail, outreach, lead_email.lead.email_hash or "")
         return None
     assert entry is not None
     if claim.status == ClaimStatus.ALREADY_DONE:
         context.log.info(f"already {entry.state} earlier; not sending again")
+        _clear_deferral(app_store, key)
         return _metadata(entry.state, entry.mode, entry.gmail_message_id, entry.attempts)
     if claim.status == ClaimStatus.FAILED_PERMANENT:
         raise PermanentServiceError("Gmail", f"an earlier attempt was refused: {entry.last_error}")
@@ -97,6 +99,41 @@ def deliver(
             entry = send_ledger.mark_retry(session, key)
         context.log.info("reconciled: the earlier attempt never reached Gmail; trying again")
     return _call_gmail(context, app_store, gmail, key, prepared.raw, entry.mode, entry.attempts)
+
+
+def _defer(
+    context: OpExecutionContext,
+    app_store: AppStoreResource,
+    gmail: GmailResource,
+    outreach: OutreachSettings,
+    recipient_hash: str,
+) -> None:
+    """Over a limit: record when the window reopens; the deferred-sends sensor comes back."""
+    key = context.partition_key
+    limits = outreach.send_limits()
+    with app_store.session() as session:
+        now = utc_now()
+        volume = send_ledger.send_volume(session, gmail.sender_email, recipient_hash, limits, now)
+        reopens = send_ledger.window_reopens_at(
+            session, gmail.sender_email, recipient_hash, limits, now
+        )
+        reason = (
+            f"over a send limit: {volume.to_contact_in_window} to this contact in "
+            f"{limits.per_contact_window_days} days (limit {limits.per_contact}), "
+            f"{volume.from_mailbox_today} from the mailbox in 24 h "
+            f"(limit {limits.per_mailbox_per_day})"
+        )
+        row = deferrals.defer(session, key, reason, reopens)
+        audit.record(
+            session, actor="agent", action="send_deferred", subject=key,
+            details={"next_attempt_at": reopens.isoformat(), "deferrals": row.deferrals},
+        )  # fmt: skip
+    context.log.warning(f"deferred until {reopens.isoformat()}: {reason}")
+
+
+def _clear_deferral(app_store: AppStoreResource, key: str) -> None:
+    with app_store.session() as session:
+        deferrals.clear(session, key)
 
 
 def _call_gmail(
@@ -120,6 +157,7 @@ def _call_gmail(
             send_ledger.record_outcome(session, key, LedgerState.FAILED_PERMANENT, error=str(exc))
         raise
     state = _record(app_store, key, ref)
+    _clear_deferral(app_store, key)
     return _metadata(state, mode, ref.message_id, attempts)
 
 

@@ -6,6 +6,7 @@ from dagster import AssetExecutionContext, MaterializeResult, asset
 
 from salesagent_dagster.defs.intake.partitions import submissions_partitions
 from salesagent_dagster.defs.leads.failure_policy import (
+    circuit_breakers_for,
     classified_failures,
     external_call_retry_policy,
 )
@@ -111,7 +112,7 @@ def enrichment(
         context.log.info("lead is not qualified; nothing to enrich")
         return
     address = parse_email_address(row.email)
-    with classified_failures():
+    with classified_failures(), circuit_breakers_for(app_store, "HubSpot", "Gmail"):
         contact = hubspot.find_contact_by_email(address.address) or hubspot.create_contact(
             _contact_properties(row)
         )

@@ -22,6 +22,7 @@ from dagster import (
 from salesagent_dagster.defs.intake.partitions import submissions_partitions
 from salesagent_dagster.defs.leads.draft_assets import send_decision
 from salesagent_dagster.defs.leads.failure_policy import (
+    circuit_breakers_for,
     classified_failures,
     external_call_retry_policy,
 )
@@ -98,7 +99,7 @@ def send_via_gmail(
     gmail: GmailResource,
     outreach: OutreachSettings,
 ) -> Iterator[Output[None]]:
-    with classified_failures():
+    with classified_failures(), circuit_breakers_for(app_store, "Gmail"):
         result = deliver(context, app_store, gmail, outreach)
     if result is not None:
         yield Output(None, metadata=result)
@@ -126,7 +127,7 @@ def log_to_hubspot(
         raise LookupError(f"{key}: nothing delivered to log")
     contact_id = enriched.hubspot_contact_id or ""
     sent = entry.state == send_ledger.LedgerState.SENT
-    with classified_failures():
+    with classified_failures(), circuit_breakers_for(app_store, "HubSpot"):
         owner_id = enriched.hubspot_owner_id or hubspot.owner_id_for(gmail.sender_email)
         with app_store.session() as session:
             activity = hubspot_activity.get_activity(session, key)

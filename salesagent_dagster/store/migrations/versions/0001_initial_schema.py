@@ -17,7 +17,6 @@ depends_on = None
 
 
 def upgrade() -> None:
-
     op.create_table(
         "audit_log",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -244,7 +243,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-
     op.drop_table("enrichments")
     op.drop_table("drafts")
     with op.batch_alter_table("leads", schema=None) as batch_op:

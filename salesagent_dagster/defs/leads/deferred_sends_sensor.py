@@ -1,0 +1,41 @@
+"""Brings back approved leads that a send limit deferred, once their window has room.
+
+Only `sent_email` is re-run: the lead, its enrichment, draft and decision stand, and every
+gate is checked again at send time (DESIGN I-2).
+"""
+
+from dagster import DefaultSensorStatus, RunRequest, SensorEvaluationContext, SensorResult, sensor
+
+from salesagent_dagster.defs.leads.jobs import process_lead_job
+from salesagent_dagster.defs.leads.send_graph import sent_email
+from salesagent_dagster.resources.app_store import AppStoreResource
+from salesagent_dagster.store import deferrals
+
+MAX_RESUMED_PER_TICK = 50
+
+
+@sensor(
+    job=process_lead_job,
+    minimum_interval_seconds=60,
+    default_status=DefaultSensorStatus.RUNNING,
+    description="Re-runs sent_email for leads whose send limit window has reopened.",
+)
+def deferred_sends(context: SensorEvaluationContext, app_store: AppStoreResource) -> SensorResult:
+    with app_store.session() as session:
+        due = [
+            (row.partition_key, row.deferrals)
+            for row in deferrals.due(session, MAX_RESUMED_PER_TICK)
+        ]
+    if not due:
+        return SensorResult(skip_reason="no deferred sends are due")
+    return SensorResult(
+        run_requests=[
+            RunRequest(
+                run_key=f"{key}:deferred:{count}",
+                partition_key=key,
+                asset_selection=[sent_email.key],
+                tags={"salesagent/resumed": "deferred_send"},
+            )
+            for key, count in due
+        ]
+    )

@@ -1,0 +1,45 @@
+"""Leads held back by a send limit, and when to try them again (DESIGN I-2: deferred, not
+dropped)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from salesagent_dagster.store.models import SendDeferral, utc_now
+
+
+def defer(
+    session: Session, partition_key: str, reason: str, next_attempt_at: datetime
+) -> SendDeferral:
+    row = session.get(SendDeferral, partition_key)
+    if row is None:
+        row = SendDeferral(
+            partition_key=partition_key, reason=reason, next_attempt_at=next_attempt_at
+        )
+        session.add(row)
+    else:
+        row.deferrals += 1
+        row.reason, row.next_attempt_at = reason, next_attempt_at
+    session.flush()
+    return row
+
+
+def due(session: Session, limit: int, now: datetime | None = None) -> Sequence[SendDeferral]:
+    return session.scalars(
+        select(SendDeferral)
+        .where(SendDeferral.next_attempt_at <= (now or utc_now()))
+        .order_by(SendDeferral.next_attempt_at)
+        .limit(limit)
+    ).all()
+
+
+def get_deferral(session: Session, partition_key: str) -> SendDeferral | None:
+    return session.get(SendDeferral, partition_key)
+
+
+def clear(session: Session, partition_key: str) -> None:
+    session.execute(delete(SendDeferral).where(SendDeferral.partition_key == partition_key))
