@@ -6,6 +6,7 @@ import click
 
 from salesagent_dagster.cli.bench_command import bench
 from salesagent_dagster.cli.db_commands import db
+from salesagent_dagster.cli.dead_letters_command import dead_letters_command
 from salesagent_dagster.cli.demo_command import demo
 from salesagent_dagster.cli.doctor_command import doctor
 from salesagent_dagster.cli.process_command import process
@@ -17,5 +18,5 @@ def main() -> None:
     """Inbound-sales agent: HubSpot demo requests answered from the rep's Gmail."""
 
 
-for command in (demo, process, sandbox, ui, doctor, db, bench):
+for command in (demo, process, sandbox, ui, doctor, db, bench, dead_letters_command):
     main.add_command(command)

@@ -187,6 +187,11 @@ class GmailEmulator(EmulatorServer):
         with self._lock:
             self._revoked.add(refresh_token)
 
+    def reinstate_refresh_token(self, refresh_token: str) -> None:
+        """The user reconnected Gmail."""
+        with self._lock:
+            self._revoked.discard(refresh_token)
+
     def expire_access_tokens(self) -> None:
         with self._lock:
             self._access_tokens = {t: (m, 0.0) for t, (m, _) in self._access_tokens.items()}

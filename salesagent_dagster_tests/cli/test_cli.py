@@ -7,7 +7,8 @@ import json
 from click.testing import CliRunner
 
 from salesagent_dagster.cli import main
-from salesagent_dagster.local.demo_seed import DEMO_LEADS, seed_demo
+from salesagent_dagster.local.demo_seed import DEMO_LEADS, add_submission, seed_demo
+from salesagent_dagster.local.sandbox_stack import SANDBOX_REFRESH_TOKEN
 
 
 def test_process_once_json_lists_every_lead_without_pii(sandbox, dagster_home):
@@ -37,3 +38,19 @@ def test_doctor_passes_against_the_sandbox_and_names_the_fix_when_not(
     assert "[FAIL] HubSpot: HubSpot: GET /marketing/v3/forms/: HTTP 401" in broken.output
     assert "fix: check HUBSPOT_ACCESS_TOKEN" in broken.output
     assert "[FAIL] Gmail" in broken.output and "reconnect Gmail" in broken.output
+
+
+def test_dead_letters_are_listed_and_requeued_after_the_fix(sandbox, dagster_home):
+    add_submission(sandbox.hubspot.url, {"email": "ana@brightpath.io", "firstname": "Ana"})
+    sandbox.gmail.revoke_refresh_token(SANDBOX_REFRESH_TOKEN)
+    CliRunner().invoke(main, ["process", "--once"])
+    listed = CliRunner().invoke(main, ["dead-letters"])
+    assert listed.exit_code == 0, listed.output
+    header, row = listed.stdout.strip().splitlines()
+    assert header.split()[:4] == ["partition", "step", "error", "attempts"]
+    key, step, error, attempts = row.split()[:4]
+    assert (step, error, attempts) == ("enrichment", "AuthorizationRevoked", "1")
+    sandbox.gmail.reinstate_refresh_token(SANDBOX_REFRESH_TOKEN)  # the rep reconnected Gmail
+    requeued = CliRunner().invoke(main, ["dead-letters", "--requeue-all"])
+    assert f"{key}: succeeded" in requeued.stdout
+    assert CliRunner().invoke(main, ["dead-letters"]).stdout.strip() == "no dead letters"
