@@ -136,9 +136,11 @@ def _wait_for(gmail_url: str, addresses: set[str], timeout_s: float) -> dict[str
 def format_figures(figures: BenchFigures) -> str:
     config = yaml.safe_load(INSTANCE_CONFIG.read_text())
     queue = config.get("run_queue", {})
+    concurrency = config.get("concurrency", {})
     lines = [
         "settings: dagster-daemon + QueuedRunCoordinator, SQLite instance, in_process_executor,",
-        f"  max_concurrent_runs={queue.get('max_concurrent_runs')}, "
+        f"  max_concurrent_runs={concurrency.get('runs', {}).get('max_concurrent_runs')}, "
+        f"pools.default_limit={concurrency.get('pools', {}).get('default_limit')}, "
         f"dequeue_interval_seconds={queue.get('dequeue_interval_seconds')}, "
         f"dequeue_use_threads={queue.get('dequeue_use_threads')}, sensor min interval 1 s, "
         f"{os.cpu_count()} CPUs",

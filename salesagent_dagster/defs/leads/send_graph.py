@@ -91,6 +91,8 @@ def compose_message(
     ins={"composed": In(Nothing)},
     out=Out(Nothing, is_required=False),
     retry_policy=external_call_retry_policy,
+    # At most `pools.default_limit` (dagster.yaml) Gmail calls at once across all runs.
+    pool="gmail_send",
     description="Gates at send time, ledger claim, then Gmail send (or draft), exactly once.",
 )
 def send_via_gmail(
