@@ -9,6 +9,7 @@ from salesagent_dagster.cli.db_commands import db
 from salesagent_dagster.cli.dead_letters_command import dead_letters_command
 from salesagent_dagster.cli.demo_command import demo
 from salesagent_dagster.cli.doctor_command import doctor
+from salesagent_dagster.cli.gmail_commands import gmail
 from salesagent_dagster.cli.process_command import process
 from salesagent_dagster.cli.sandbox_commands import sandbox, ui
 
@@ -18,5 +19,5 @@ def main() -> None:
     """Inbound-sales agent: HubSpot demo requests answered from the rep's Gmail."""
 
 
-for command in (demo, process, sandbox, ui, doctor, db, bench, dead_letters_command):
+for command in (demo, process, sandbox, ui, doctor, db, bench, dead_letters_command, gmail):
     main.add_command(command)

@@ -14,6 +14,9 @@ from typing import Any
 
 SANDBOX_SENDER = "riley@seller.example"
 SANDBOX_REFRESH_TOKEN = "sandbox-refresh-token"  # noqa: S105 (the emulator's, not a secret)
+# A second rep, for connecting more mailboxes (`salesagent gmail connect`).
+SECOND_REP = "sam@seller.example"
+SECOND_REP_REFRESH_TOKEN = "sandbox-refresh-token-sam"  # noqa: S105
 SANDBOX_HUBSPOT_TOKEN = "sandbox-hubspot-token"  # noqa: S105
 SANDBOX_CLIENT_ID = "sandbox-client-id"
 SANDBOX_CLIENT_SECRET = "sandbox-client-secret"  # noqa: S105
@@ -57,7 +60,10 @@ def running_sandbox(hubspot_port: int = 0, gmail_port: int = 0) -> Iterator[Sand
         start_hubspot_emulator(port=hubspot_port, access_token=SANDBOX_HUBSPOT_TOKEN) as hubspot,
         start_gmail_emulator(
             port=gmail_port,
-            mailboxes={SANDBOX_SENDER: SANDBOX_REFRESH_TOKEN},
+            mailboxes={
+                SANDBOX_SENDER: SANDBOX_REFRESH_TOKEN,
+                SECOND_REP: SECOND_REP_REFRESH_TOKEN,
+            },
             client_id=SANDBOX_CLIENT_ID,
             client_secret=SANDBOX_CLIENT_SECRET,
         ) as gmail,

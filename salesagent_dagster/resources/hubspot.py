@@ -271,6 +271,16 @@ class HubSpotResource(ConfigurableResource):
         )
         return str(page.results[0].id) if page.results else None
 
+    def owner_email(self, owner_id: str) -> str | None:
+        """The HubSpot user behind an owner id: whose mailbox should write to the contact."""
+        owner = self._call(
+            "get owner",
+            lambda: self.client.crm.owners.owners_api.get_by_id(
+                int(owner_id), _request_timeout=self.request_timeout_seconds
+            ),
+        )
+        return str(owner.email) if owner.email else None
+
     def _call(self, operation: str, fn: Callable[[], T], conflict_ok: bool = False) -> T:
         with _translated_errors(operation, conflict_ok):
             return fn()

@@ -307,3 +307,20 @@ class CircuitBreakerRow(Base):
     position: Mapped[str] = mapped_column(String(12))
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ConnectedMailbox(Base):
+    """A rep's Gmail mailbox beyond the default one, with its refresh token encrypted at rest
+    (Fernet, key from SALESAGENT_TOKEN_KEY). A revoked grant flips the status; sending from
+    it stops until the rep reconnects."""
+
+    __tablename__ = "mailboxes"
+
+    address: Mapped[str] = mapped_column(String(254), primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(120), default="")
+    refresh_token_encrypted: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(24))  # connected | reconnect_required
+    connected_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utc_now, onupdate=utc_now
+    )

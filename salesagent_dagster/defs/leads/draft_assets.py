@@ -6,6 +6,7 @@ from dagster import AssetExecutionContext, MaterializeResult, asset
 
 from salesagent_dagster.defs.intake.partitions import submissions_partitions
 from salesagent_dagster.defs.leads.lead_assets import GROUP, enrichment
+from salesagent_dagster.defs.leads.mailbox_choice import lead_gmail
 from salesagent_dagster.defs.leads.outgoing_email import outgoing_email_for, safety_report_for
 from salesagent_dagster.domain.approval_rules import DecisionInputs, decide
 from salesagent_dagster.domain.draft_writer import DraftFacts, compose_draft
@@ -41,6 +42,8 @@ def draft(
             context.log.info("no enrichment for this lead; nothing to draft")
             return
         voice = voice_profiles.voice_for(session, enriched.mailbox)
+    gmail = lead_gmail(app_store, gmail, key)
+    with app_store.session() as session:
         composed = compose_draft(
             DraftFacts(
                 first_name=lead_row.first_name,
@@ -101,6 +104,7 @@ def send_decision(
 ) -> Iterator[MaterializeResult]:
     key = context.partition_key
     settings = outreach.rule_settings()
+    gmail = lead_gmail(app_store, gmail, key)
     with app_store.session() as session:
         enriched = leads.get_enrichment(session, key)
         lead_email = outgoing_email_for(

@@ -10,10 +10,12 @@ from salesagent_dagster.defs.leads.failure_policy import (
     classified_failures,
     external_call_retry_policy,
 )
+from salesagent_dagster.defs.leads.mailbox_choice import gmail_for, mailbox_for_owner, note_revoked
 from salesagent_dagster.domain.email_address import parse_email_address
 from salesagent_dagster.domain.icp import IcpInputs, score_icp
 from salesagent_dagster.domain.lead_profile import build_lead_profile, qualify
 from salesagent_dagster.resources.app_store import AppStoreResource
+from salesagent_dagster.resources.errors import AuthorizationRevoked
 from salesagent_dagster.resources.gmail import GmailResource
 from salesagent_dagster.resources.hubspot import CrmRecord, HubSpotResource
 from salesagent_dagster.resources.outreach_settings import OutreachSettings
@@ -119,9 +121,17 @@ def enrichment(
         company = hubspot.primary_company_of(contact.id)
         if company is None and not address.is_free_mail:
             company = hubspot.find_company_by_domain(address.domain)
-        replied = gmail.has_replied_within(
-            address.address, outreach.rule_settings().replied_within_days
-        )
+        owner_id = contact.properties.get("hubspot_owner_id")
+        owner_email = hubspot.owner_email(owner_id) if owner_id else None
+        mailbox = mailbox_for_owner(app_store, gmail.sender_email, owner_email)
+        rep_gmail = gmail_for(mailbox, gmail, app_store)
+        try:
+            replied = rep_gmail.has_replied_within(
+                address.address, outreach.rule_settings().replied_within_days
+            )
+        except AuthorizationRevoked:
+            note_revoked(app_store, mailbox)
+            raise
     company_domain = _company_domain(company, row.website_domain)
     domain_verified = bool(
         company_domain
@@ -146,7 +156,7 @@ def enrichment(
                 partition_key=key,
                 hubspot_contact_id=contact.id,
                 hubspot_company_id=company.id if company else None,
-                hubspot_owner_id=contact.properties.get("hubspot_owner_id"),
+                hubspot_owner_id=owner_id,
                 company_domain=company_domain,
                 domain_verified=domain_verified,
                 icp_score=icp.score,
@@ -154,7 +164,7 @@ def enrichment(
                 icp_factors=icp.factors,
                 replied_before=replied,
                 known_good=outreach.is_known_good(address.address),
-                mailbox=gmail.sender_email,
+                mailbox=mailbox,
             ),
         )
     yield MaterializeResult(
@@ -165,6 +175,7 @@ def enrichment(
             "domain_verified": domain_verified,
             "replied_before": replied,
             "hubspot_contact_id": contact.id,
+            "mailbox_is_default": mailbox == gmail.sender_email,
         }
     )
 

@@ -28,6 +28,7 @@ from salesagent_dagster.defs.leads.failure_policy import (
 )
 from salesagent_dagster.defs.leads.gmail_delivery import deliver
 from salesagent_dagster.defs.leads.lead_assets import GROUP
+from salesagent_dagster.defs.leads.mailbox_choice import lead_gmail, note_revoked
 from salesagent_dagster.defs.leads.outgoing_email import outgoing_email_for
 from salesagent_dagster.domain.approval_rules import Outcome
 from salesagent_dagster.domain.mime_message import (
@@ -36,6 +37,7 @@ from salesagent_dagster.domain.mime_message import (
     new_message_id,
 )
 from salesagent_dagster.resources.app_store import AppStoreResource
+from salesagent_dagster.resources.errors import AuthorizationRevoked
 from salesagent_dagster.resources.gmail import GmailResource
 from salesagent_dagster.resources.hubspot import HubSpotResource, hubspot_timestamp
 from salesagent_dagster.resources.outreach_settings import OutreachSettings
@@ -57,6 +59,7 @@ def compose_message(
     outreach: OutreachSettings,
 ) -> Iterator[Output[None]]:
     key = context.partition_key
+    gmail = lead_gmail(app_store, gmail, key)
     with app_store.session() as session:
         decision = drafts.latest_decision(session, key)
         if decision is None or decision.outcome != Outcome.AUTO_APPROVE:
@@ -102,7 +105,12 @@ def send_via_gmail(
     outreach: OutreachSettings,
 ) -> Iterator[Output[None]]:
     with classified_failures(), circuit_breakers_for(app_store, "Gmail"):
-        result = deliver(context, app_store, gmail, outreach)
+        rep_gmail = lead_gmail(app_store, gmail, context.partition_key)
+        try:
+            result = deliver(context, app_store, rep_gmail, outreach)
+        except AuthorizationRevoked:
+            note_revoked(app_store, rep_gmail.sender_email)
+            raise
     if result is not None:
         yield Output(None, metadata=result)
 
@@ -130,7 +138,7 @@ def log_to_hubspot(
     contact_id = enriched.hubspot_contact_id or ""
     sent = entry.state == send_ledger.LedgerState.SENT
     with classified_failures(), circuit_breakers_for(app_store, "HubSpot"):
-        owner_id = enriched.hubspot_owner_id or hubspot.owner_id_for(gmail.sender_email)
+        owner_id = enriched.hubspot_owner_id or hubspot.owner_id_for(enriched.mailbox)
         with app_store.session() as session:
             activity = hubspot_activity.get_activity(session, key)
             if activity.email_engagement_id is None:

@@ -16,6 +16,7 @@ from dagster import (
 )
 
 from salesagent_dagster.defs.leads.draft_assets import draft
+from salesagent_dagster.defs.leads.mailbox_choice import lead_gmail
 from salesagent_dagster.defs.leads.outgoing_email import outgoing_email_for, safety_report_for
 from salesagent_dagster.domain.mime_message import new_message_id
 from salesagent_dagster.domain.safety.draft_review import CHECK_NAMES
@@ -48,6 +49,7 @@ def draft_safety_checks(
     outreach: OutreachSettings,
 ) -> Iterator[AssetCheckResult]:
     key = context.run.tags.get("dagster/partition") or ""
+    gmail = lead_gmail(app_store, gmail, key)
     with app_store.session() as session:
         lead_email = outgoing_email_for(
             session, key, outreach, gmail.sender_email, gmail.sender_name,
