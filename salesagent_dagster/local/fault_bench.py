@@ -15,6 +15,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import requests
 from dagster import DagsterInstance
@@ -26,7 +27,7 @@ from salesagent_dagster.local.sandbox_stack import SANDBOX_SENDER, apply_env, ru
 KNOWN_GOOD = "fault-bench.example"
 BATCH = 20
 # (emulator, path, fault) — every way a call can go wrong on the wire.
-FAULT_KINDS: tuple[tuple[str, str, dict[str, object]], ...] = (
+FAULT_KINDS: tuple[tuple[str, str, dict[str, Any]], ...] = (
     ("gmail", "/messages/send", {"mode": "status", "status": 500}),
     ("gmail", "/messages/send", {"mode": "status", "status": 503}),
     ("gmail", "/messages/send", {"mode": "status", "status": 429, "retry_after": 1}),

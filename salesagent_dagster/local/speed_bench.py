@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
-import yaml  # type: ignore[import-untyped]
+import yaml
 
 from salesagent_dagster.local.demo_seed import add_submission, default_form_id
 from salesagent_dagster.local.instance import INSTANCE_CONFIG, REPO_ROOT
