@@ -19,10 +19,12 @@ from typing import Any
 
 import requests
 from dagster import DagsterInstance
+from sqlalchemy import select
 
 from salesagent_dagster.local.demo_seed import add_submission, default_form_id
 from salesagent_dagster.local.instance import prepare_dagster_home
 from salesagent_dagster.local.sandbox_stack import SANDBOX_SENDER, apply_env, running_sandbox
+from salesagent_dagster.store.models import Submission
 
 KNOWN_GOOD = "fault-bench.example"
 BATCH = 20
@@ -45,6 +47,7 @@ class FaultBenchFigures:
     faults: Counter[str]
     sent_unique: int
     duplicates: int
+    held: Counter[str]  # decided not to send yet: needs_review, blocked, deferred
     lost: int
     dead_letters: int
     seconds: float
@@ -58,7 +61,9 @@ class FaultBenchFigures:
 def run_fault_bench(leads: int, fault_share: float, seed: int = 7) -> FaultBenchFigures:
     from salesagent_dagster.definitions import build_definitions
     from salesagent_dagster.local.dead_letters import dead_letters
+    from salesagent_dagster.local.lead_outcomes import lead_outcomes
     from salesagent_dagster.local.one_tick import run_one_tick
+    from salesagent_dagster.settings import resources_from_env
 
     rng = random.Random(seed)  # noqa: S311 (reproducible fault choice, not a secret)
     home = Path(tempfile.mkdtemp(prefix="salesagent-faultbench-"))
@@ -93,20 +98,26 @@ def run_fault_bench(leads: int, fault_share: float, seed: int = 7) -> FaultBench
                         injected[f"{target} {fault['mode']} {fault.get('status', '')}".strip()] += 1
                 run_one_tick(instance, build_definitions())
             letters = dead_letters(instance, limit=leads)
+            with resources_from_env().app_store.session() as session:
+                keys = list(session.scalars(select(Submission.partition_key)))
+                statuses = Counter(o.status for o in lead_outcomes(session, instance, keys, {}))
         seconds = time.time() - started
         mailbox = requests.get(f"{stack.gmail.url}/_admin/state", timeout=30).json()["mailboxes"][
             SANDBOX_SENDER
         ]
     per_recipient = Counter(message["to"] for message in mailbox["sent"])
-    expected = {f"lead-{index}@{KNOWN_GOOD}" for index in range(leads)}
-    dead = {letter.partition_key for letter in letters}
+    held = Counter(
+        {s: n for s, n in statuses.items() if s in ("needs_review", "blocked", "deferred")}
+    )
+    accounted = len(per_recipient) + sum(held.values()) + len(letters)
     return FaultBenchFigures(
         leads=leads,
         faults=injected,
         sent_unique=len(per_recipient),
         duplicates=sum(count - 1 for count in per_recipient.values()),
-        lost=len(expected - set(per_recipient)) - len(dead),
-        dead_letters=len(dead),
+        held=held,
+        lost=leads - accounted,
+        dead_letters=len(letters),
         seconds=seconds,
         quota_per_minute=60.0,
     )
@@ -118,7 +129,8 @@ def format_fault_figures(figures: FaultBenchFigures) -> str:
         [
             f"leads: {figures.leads}, faults injected: {sum(figures.faults.values())} ({faults})",
             f"sent: {figures.sent_unique}   duplicates: {figures.duplicates} (must be 0)   "
-            f"lost: {figures.lost} (must be 0)   dead letters: {figures.dead_letters}",
+            f"lost: {figures.lost} (must be 0)   dead letters: {figures.dead_letters}   "
+            f"held, not sent: {dict(figures.held) or 0}",
             f"time: {figures.seconds:.0f} s = {figures.sends_per_minute:.1f} sends/min "
             f"(Gmail per-user quota on new projects: about {figures.quota_per_minute:.0f}/min)",
         ]
