@@ -18,8 +18,8 @@ import requests
 import urllib3
 from dagster import ConfigurableResource
 from hubspot import HubSpot
-from hubspot.crm.contacts import PublicObjectSearchRequest, SimplePublicObjectInputForCreate
 from hubspot.crm.contacts import SimplePublicObjectInput as ContactUpdate
+from hubspot.crm.contacts import SimplePublicObjectInputForCreate
 from hubspot.utils.requests.http_request_builder import Request as HubSpotRequest
 from pydantic import PrivateAttr
 
@@ -141,20 +141,7 @@ class HubSpotResource(ConfigurableResource):
     # -- CRM ---------------------------------------------------------------------------------
 
     def find_contact_by_email(self, email: str) -> CrmRecord | None:
-        request = PublicObjectSearchRequest(
-            filter_groups=[
-                {"filters": [{"propertyName": "email", "operator": "EQ", "value": email}]}
-            ],
-            properties=CONTACT_PROPERTIES,
-            limit=1,
-        )
-        page = self._call(
-            "search contacts",
-            lambda: self.client.crm.contacts.search_api.do_search(
-                public_object_search_request=request, _request_timeout=self.request_timeout_seconds
-            ),
-        )
-        return _record(page.results[0]) if page.results else None
+        return self._find_one("contacts", "email", email, CONTACT_PROPERTIES)
 
     def create_contact(self, properties: dict[str, str]) -> CrmRecord:
         """Create; if HubSpot says the address exists already (409), use that contact."""
@@ -214,18 +201,23 @@ class HubSpotResource(ConfigurableResource):
         return _record(company)
 
     def find_company_by_domain(self, domain: str) -> CrmRecord | None:
-        from hubspot.crm.companies import PublicObjectSearchRequest as CompanySearch
+        return self._find_one("companies", "domain", domain, COMPANY_PROPERTIES)
 
-        request = CompanySearch(
-            filter_groups=[
-                {"filters": [{"propertyName": "domain", "operator": "EQ", "value": domain}]}
+    def _find_one(
+        self, object_type: str, name: str, value: str, properties: list[str]
+    ) -> CrmRecord | None:
+        """First CRM object whose `name` equals `value` (CRM search, EQ filter)."""
+        search_api = getattr(self.client.crm, object_type).search_api
+        request = {
+            "filterGroups": [
+                {"filters": [{"propertyName": name, "operator": "EQ", "value": value}]}
             ],
-            properties=COMPANY_PROPERTIES,
-            limit=1,
-        )
+            "properties": properties,
+            "limit": 1,
+        }
         page = self._call(
-            "search companies",
-            lambda: self.client.crm.companies.search_api.do_search(
+            f"search {object_type}",
+            lambda: search_api.do_search(
                 public_object_search_request=request, _request_timeout=self.request_timeout_seconds
             ),
         )
