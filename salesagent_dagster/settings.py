@@ -122,6 +122,7 @@ def resources_from_env(resolve_secrets: bool = False) -> Resources:
             per_contact_limit=int(env_number("SALESAGENT_CONTACT_LIMIT", 2, 1, 1000)),
             per_contact_window_days=int(env_number("SALESAGENT_CONTACT_WINDOW_DAYS", 7, 1, 365)),
             per_mailbox_daily_limit=int(env_number("SALESAGENT_MAILBOX_DAILY_LIMIT", 20, 1, 2000)),
+            per_mailbox_per_minute=env_number("SALESAGENT_MAILBOX_SENDS_PER_MINUTE", 50, 0.1, 1000),
             postal_address=env(
                 "SALESAGENT_POSTAL_ADDRESS", "Example Inc., 1 Example Street, Springfield, USA"
             ),

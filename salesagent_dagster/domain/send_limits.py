@@ -16,10 +16,18 @@ class SendLimits:
     per_contact: int = 2
     per_contact_window_days: int = 7
     per_mailbox_per_day: int = 20
+    # Paces one mailbox's real sends so bursts stay under Gmail's per-user sending quota.
+    per_mailbox_per_minute: float = 50.0
 
     def __post_init__(self) -> None:
         if min(self.per_contact, self.per_contact_window_days, self.per_mailbox_per_day) < 1:
             raise ValueError("send limits must be at least 1")
+        if self.per_mailbox_per_minute <= 0:
+            raise ValueError("per_mailbox_per_minute must be positive")
+
+    @property
+    def seconds_between_sends(self) -> float:
+        return 60.0 / self.per_mailbox_per_minute
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ class OutreachSettings(ConfigurableResource):
     per_contact_limit: int = 2
     per_contact_window_days: int = 7
     per_mailbox_daily_limit: int = 20
+    per_mailbox_per_minute: float = 50.0
     postal_address: str
     unsubscribe_url: str
     booking_url: str
@@ -50,6 +51,7 @@ class OutreachSettings(ConfigurableResource):
             per_contact=self.per_contact_limit,
             per_contact_window_days=self.per_contact_window_days,
             per_mailbox_per_day=self.per_mailbox_daily_limit,
+            per_mailbox_per_minute=self.per_mailbox_per_minute,
         )
 
     def recipient_policy(self) -> RecipientPolicy:

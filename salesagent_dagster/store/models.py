@@ -223,6 +223,8 @@ class SendLock(Base):
 
     mailbox: Mapped[str] = mapped_column(String(254), primary_key=True)
     claims: Mapped[int] = mapped_column(Integer, default=0)
+    # When the last real send was claimed: paces sends under Gmail's per-user quota.
+    last_send_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class HubSpotActivity(Base):

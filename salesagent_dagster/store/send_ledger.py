@@ -39,6 +39,7 @@ class ClaimStatus(StrEnum):
     NEEDS_RECONCILE = "needs_reconcile"  # an earlier attempt's outcome is unclear
     FAILED_PERMANENT = "failed_permanent"  # an earlier attempt was refused for good
     DEFERRED = "deferred"  # over a limit: try again when the window allows
+    PACED = "paced"  # the mailbox sent a moment ago: wait `wait_seconds`, then claim again
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class Claim:
     status: ClaimStatus
     entry: SendLedgerEntry | None
     volume: SendVolume | None = None
+    wait_seconds: float = 0.0
 
 
 def get_entry(session: Session, partition_key: str) -> SendLedgerEntry | None:
@@ -54,7 +56,7 @@ def get_entry(session: Session, partition_key: str) -> SendLedgerEntry | None:
     )
 
 
-def lock_mailbox(session: Session, mailbox: str) -> None:
+def lock_mailbox(session: Session, mailbox: str) -> SendLock:
     """Take the mailbox's lock for the rest of this transaction (must be its first write)."""
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
@@ -62,6 +64,9 @@ def lock_mailbox(session: Session, mailbox: str) -> None:
     session.execute(
         update(SendLock).where(SendLock.mailbox == mailbox).values(claims=SendLock.claims + 1)
     )
+    lock = session.get(SendLock, mailbox, populate_existing=True)
+    assert lock is not None
+    return lock
 
 
 def send_volume(
@@ -123,7 +128,7 @@ def claim_send(
     limits: SendLimits,
 ) -> Claim:
     """Decide, under the mailbox lock, whether this lead may call Gmail now."""
-    lock_mailbox(session, mailbox)
+    lock = lock_mailbox(session, mailbox)
     existing = get_entry(session, partition_key)
     if existing is not None:
         state = LedgerState(existing.state)
@@ -139,6 +144,12 @@ def claim_send(
         or volume.from_mailbox_today >= limits.per_mailbox_per_day
     ):
         return Claim(ClaimStatus.DEFERRED, None, volume)
+    if mode == "send":
+        if lock.last_send_at is not None:
+            wait = limits.seconds_between_sends - (now - lock.last_send_at).total_seconds()
+            if wait > 0:
+                return Claim(ClaimStatus.PACED, None, volume, wait_seconds=wait)
+        lock.last_send_at = now
     entry = SendLedgerEntry(
         partition_key=partition_key,
         message_id=message_id,

@@ -8,6 +8,7 @@ is sent (DESIGN I-1, I-2).
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 from dagster import OpExecutionContext, RetryRequested
@@ -24,6 +25,7 @@ from salesagent_dagster.store.send_ledger import ClaimStatus, LedgerState
 
 KILL_SWITCH_POLL_SECONDS = 30
 KILL_SWITCH_MAX_HOLDS = 120  # an hour of holding before the run becomes a dead letter
+PACING_MAX_WAITS = 600
 
 
 def deliver(
@@ -79,6 +81,12 @@ def deliver(
             limits=outreach.send_limits(),
         )
     entry = claim.entry
+    if claim.status == ClaimStatus.PACED:
+        # Quota pacing is not a failure: wait for the mailbox's next send slot.
+        raise RetryRequested(
+            max_retries=PACING_MAX_WAITS,
+            seconds_to_wait=claim.wait_seconds + random.uniform(0, 0.5),  # noqa: S311
+        )
     if claim.status == ClaimStatus.DEFERRED:
         _defer(context, app_store, gmail, outreach, lead_email.lead.email_hash or "")
         return None
