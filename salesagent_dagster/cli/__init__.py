@@ -10,7 +10,9 @@ from salesagent_dagster.cli.dead_letters_command import dead_letters_command
 from salesagent_dagster.cli.demo_command import demo
 from salesagent_dagster.cli.doctor_command import doctor
 from salesagent_dagster.cli.gmail_commands import gmail
+from salesagent_dagster.cli.kill_switch_command import kill_switch
 from salesagent_dagster.cli.process_command import process
+from salesagent_dagster.cli.review_commands import review
 from salesagent_dagster.cli.sandbox_commands import sandbox, ui
 
 
@@ -19,5 +21,8 @@ def main() -> None:
     """Inbound-sales agent: HubSpot demo requests answered from the rep's Gmail."""
 
 
-for command in (demo, process, sandbox, ui, doctor, db, bench, dead_letters_command, gmail):
+for command in (
+    demo, process, sandbox, ui, doctor, db, bench, dead_letters_command, gmail, review,
+    kill_switch,
+):  # fmt: skip
     main.add_command(command)

@@ -13,14 +13,14 @@ from dagster import DagsterInstance
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from salesagent_dagster.store import deferrals, drafts, leads, send_ledger
+from salesagent_dagster.store import deferrals, drafts, leads, reviews, send_ledger
 from salesagent_dagster.store.models import Submission
 
 
 @dataclass(frozen=True)
 class LeadOutcome:
     partition_key: str
-    status: str  # rejected | disqualified | needs_review | blocked | sent | drafted | ...
+    status: str  # rejected | disqualified | needs_review | blocked | held | sent | drafted | ...
     run_status: str
     decision: str
     confidence: float | None
@@ -70,9 +70,13 @@ def lead_outcomes(
             status, reason = "disqualified", lead.status_reason
         elif entry is not None:
             status, reason = entry.state, decision.rationale if decision else ""
+        elif deferral is not None and deferral.reason.startswith(deferrals.HELD_BY_KILL_SWITCH):
+            status, reason = "held", deferral.reason
         elif deferral is not None:
             status = "deferred"
             reason = f"{deferral.reason}; next try {deferral.next_attempt_at:%Y-%m-%d %H:%M} UTC"
+        elif reviews.is_rejected(session, key):
+            status, reason = "operator_rejected", "rejected in review"
         elif decision is not None:
             status, reason = decision.outcome, decision.rationale
         else:

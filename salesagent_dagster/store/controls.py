@@ -10,8 +10,9 @@ from salesagent_dagster.store.models import Control
 KILL_SWITCH = "kill_switch"
 
 
-def is_enabled(session: Session, name: str) -> bool:
-    control = session.get(Control, name)
+def is_enabled(session: Session, name: str, *, fresh: bool = False) -> bool:
+    """`fresh` re-reads the row even if this session has seen it (under a lock)."""
+    control = session.get(Control, name, populate_existing=fresh)
     return bool(control and control.enabled)
 
 

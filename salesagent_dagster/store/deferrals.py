@@ -6,10 +6,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from salesagent_dagster.store.models import SendDeferral, utc_now
+
+# The reason prefix of sends parked by the kill switch: due at once, resumed when it is off.
+HELD_BY_KILL_SWITCH = "held"
 
 
 def defer(
@@ -43,3 +46,15 @@ def get_deferral(session: Session, partition_key: str) -> SendDeferral | None:
 
 def clear(session: Session, partition_key: str) -> None:
     session.execute(delete(SendDeferral).where(SendDeferral.partition_key == partition_key))
+
+
+def count_waiting(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(SendDeferral)) or 0
+
+
+def held_by_kill_switch(session: Session) -> Sequence[SendDeferral]:
+    return session.scalars(
+        select(SendDeferral)
+        .where(SendDeferral.reason.startswith(HELD_BY_KILL_SWITCH + ":"))
+        .order_by(SendDeferral.first_deferred_at)
+    ).all()

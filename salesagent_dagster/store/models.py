@@ -176,6 +176,22 @@ class SendDecision(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
 
 
+class ReviewDecision(Base):
+    """An operator's approve, edit or reject of one draft version: who, when, what, why
+    (DESIGN I-8). Rows are only ever added; the draft they judged stays as it was."""
+
+    __tablename__ = "review_decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    partition_key: Mapped[str] = mapped_column(String(40), index=True)
+    action: Mapped[str] = mapped_column(String(16))  # approve | edit | reject
+    reviewer: Mapped[str] = mapped_column(String(120))
+    reason: Mapped[str] = mapped_column(Text)
+    draft_version: Mapped[int] = mapped_column(Integer)  # the version approved or rejected
+    overridden_rules: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
 class SendLedgerEntry(Base):
     """One row per lead's first email (DESIGN I-1): claimed as `sending` before Gmail is
     called, so no path can call Gmail twice for the same lead without seeing this row."""

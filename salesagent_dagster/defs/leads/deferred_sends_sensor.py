@@ -1,4 +1,5 @@
-"""Brings back approved leads that a send limit deferred, once their window has room.
+"""Brings back approved leads whose send was deferred by a limit or held by the kill switch,
+once their window has room and the switch is off.
 
 Only `sent_email` is re-run: the lead, its enrichment, draft and decision stand, and every
 gate is checked again at send time (DESIGN I-2).
@@ -9,25 +10,31 @@ from dagster import DefaultSensorStatus, RunRequest, SensorEvaluationContext, Se
 from salesagent_dagster.defs.leads.jobs import process_lead_job
 from salesagent_dagster.defs.leads.send_graph import sent_email
 from salesagent_dagster.resources.app_store import AppStoreResource
-from salesagent_dagster.store import deferrals
+from salesagent_dagster.resources.outreach_settings import OutreachSettings
+from salesagent_dagster.store import controls, deferrals
 
 MAX_RESUMED_PER_TICK = 50
 
 
 @sensor(
     job=process_lead_job,
-    minimum_interval_seconds=60,
+    minimum_interval_seconds=30,
     default_status=DefaultSensorStatus.RUNNING,
-    description="Re-runs sent_email for leads whose send limit window has reopened.",
+    description="Re-runs sent_email for deferred or held sends once they may go.",
 )
-def deferred_sends(context: SensorEvaluationContext, app_store: AppStoreResource) -> SensorResult:
+def deferred_sends(
+    context: SensorEvaluationContext, app_store: AppStoreResource, outreach: OutreachSettings
+) -> SensorResult:
     with app_store.session() as session:
+        if outreach.kill_switch_forced or controls.is_enabled(session, controls.KILL_SWITCH):
+            held = deferrals.count_waiting(session)
+            return SensorResult(skip_reason=f"kill switch is on; {held} sends waiting")
         due = [
             (row.partition_key, row.deferrals)
             for row in deferrals.due(session, MAX_RESUMED_PER_TICK)
         ]
     if not due:
-        return SensorResult(skip_reason="no deferred sends are due")
+        return SensorResult(skip_reason="no deferred or held sends are due")
     return SensorResult(
         run_requests=[
             RunRequest(

@@ -11,21 +11,24 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from dagster import OpExecutionContext, RetryRequested
+from dagster import AssetKey, AssetObservation, OpExecutionContext, RetryRequested
+from sqlalchemy.orm import Session
 
 from salesagent_dagster.defs.leads.outgoing_email import outgoing_email_for, safety_report_for
-from salesagent_dagster.domain.approval_rules import Outcome
 from salesagent_dagster.resources.app_store import AppStoreResource
 from salesagent_dagster.resources.errors import PermanentServiceError, UnclearSendOutcome
 from salesagent_dagster.resources.gmail import GmailMessageRef, GmailResource
 from salesagent_dagster.resources.outreach_settings import OutreachSettings
-from salesagent_dagster.store import audit, controls, deferrals, drafts, outbox, send_ledger
+from salesagent_dagster.store import audit, controls, deferrals, outbox, reviews, send_ledger
 from salesagent_dagster.store.models import utc_now
 from salesagent_dagster.store.send_ledger import ClaimStatus, LedgerState
 
-KILL_SWITCH_POLL_SECONDS = 30
-KILL_SWITCH_MAX_HOLDS = 120  # an hour of holding before the run becomes a dead letter
 PACING_MAX_WAITS = 600
+SENT_EMAIL_KEY = AssetKey("sent_email")
+
+
+class _KillSwitchFlipped(Exception):
+    """Raised inside the claim's transaction so the claim is rolled back."""
 
 
 def deliver(
@@ -37,49 +40,60 @@ def deliver(
     """Metadata of the delivered (or earlier delivered) email, or None if a gate said no."""
     key = context.partition_key
     mode = "send" if outreach.allow_real_sends else "draft"
-    with app_store.session() as session:
-        if outreach.kill_switch_forced or controls.is_enabled(session, controls.KILL_SWITCH):
-            context.log.warning("kill switch is on: holding this send until it is turned off")
-            raise RetryRequested(
-                max_retries=KILL_SWITCH_MAX_HOLDS, seconds_to_wait=KILL_SWITCH_POLL_SECONDS
+    if _kill_switch_on(app_store, outreach):
+        _hold(context, app_store, "kill switch is on")
+        return None
+    try:
+        with app_store.session() as session:
+            prepared = outbox.get_outbox(session, key)
+            if prepared is None:
+                raise LookupError(f"{key}: no composed message to send")
+            authorization = reviews.authorization_for(session, key)
+            if authorization is None or authorization.draft_version != prepared.draft_version:
+                context.log.warning("no approval covers this message; not sending")
+                deferrals.clear(session, key)
+                return None
+            lead_email = outgoing_email_for(
+                session, key, outreach, gmail.sender_email, gmail.sender_name, prepared.message_id
             )
-        prepared = outbox.get_outbox(session, key)
-        decision = drafts.latest_decision(session, key)
-        if prepared is None or decision is None:
-            raise LookupError(f"{key}: no composed message to send")
-        if (
-            decision.outcome != Outcome.AUTO_APPROVE
-            or decision.draft_version != prepared.draft_version
-        ):
-            context.log.warning("approval no longer covers this message; not sending")
-            return None
-        lead_email = outgoing_email_for(
-            session, key, outreach, gmail.sender_email, gmail.sender_name, prepared.message_id
-        )
-        if lead_email is None:
-            raise LookupError(f"{key}: lead or draft disappeared before sending")
-        report = safety_report_for(session, lead_email, outreach, gmail.sender_email)
-        refusals = [f.describe() for f in report.findings if f.rule != "send_limit"]
-        if refusals:
-            audit.record(
+            if lead_email is None:
+                raise LookupError(f"{key}: lead or draft disappeared before sending")
+            report = safety_report_for(session, lead_email, outreach, gmail.sender_email)
+            refusals = [
+                f.describe()
+                for f in authorization.refusals(report.findings)
+                if f.rule != "send_limit"  # a full window defers below; it refuses nothing
+            ]
+            if refusals:
+                audit.record(
+                    session,
+                    actor="agent",
+                    action="send_refused_at_gate",
+                    subject=key,
+                    details={"findings": refusals},
+                )
+                context.log.warning(f"send refused at the gate: {'; '.join(refusals)}")
+                deferrals.clear(session, key)
+                return None
+            claim = send_ledger.claim_send(
                 session,
-                actor="agent",
-                action="send_refused_at_gate",
-                subject=key,
-                details={"findings": refusals},
+                partition_key=key,
+                mailbox=gmail.sender_email,
+                recipient_hash=lead_email.lead.email_hash or "",
+                message_id=prepared.message_id,
+                draft_version=prepared.draft_version,
+                mode=mode,
+                limits=outreach.send_limits(),
             )
-            context.log.warning(f"send refused at the gate: {'; '.join(refusals)}")
-            return None
-        claim = send_ledger.claim_send(
-            session,
-            partition_key=key,
-            mailbox=gmail.sender_email,
-            recipient_hash=lead_email.lead.email_hash or "",
-            message_id=prepared.message_id,
-            draft_version=prepared.draft_version,
-            mode=mode,
-            limits=outreach.send_limits(),
-        )
+            # Read again under the mailbox lock: a flip committed before this point stops
+            # this send; the claim is rolled back with the exception.
+            if claim.status == ClaimStatus.CLAIMED and _kill_switch_on(
+                app_store, outreach, session
+            ):
+                raise _KillSwitchFlipped
+    except _KillSwitchFlipped:
+        _hold(context, app_store, "kill switch turned on just before the send")
+        return None
     entry = claim.entry
     if claim.status == ClaimStatus.PACED:
         # Quota pacing is not a failure: wait for the mailbox's next send slot.
@@ -107,6 +121,37 @@ def deliver(
             entry = send_ledger.mark_retry(session, key)
         context.log.info("reconciled: the earlier attempt never reached Gmail; trying again")
     return _call_gmail(context, app_store, gmail, key, prepared.raw, entry.mode, entry.attempts)
+
+
+def _kill_switch_on(
+    app_store: AppStoreResource, outreach: OutreachSettings, session: Session | None = None
+) -> bool:
+    if outreach.kill_switch_forced:
+        return True
+    if session is not None:
+        return controls.is_enabled(session, controls.KILL_SWITCH, fresh=True)
+    with app_store.session() as own_session:
+        return controls.is_enabled(own_session, controls.KILL_SWITCH)
+
+
+def _hold(context: OpExecutionContext, app_store: AppStoreResource, reason: str) -> None:
+    """Park the send, visibly: the deferred-sends sensor resumes it once the switch is off.
+    The run ends without spending a retry or a run slot while the switch stays on."""
+    key = context.partition_key
+    with app_store.session() as session:
+        row = deferrals.defer(session, key, f"{deferrals.HELD_BY_KILL_SWITCH}: {reason}", utc_now())
+        audit.record(
+            session, actor="agent", action="send_held", subject=key,
+            details={"reason": reason, "holds": row.deferrals},
+        )  # fmt: skip
+    context.log_event(
+        AssetObservation(
+            asset_key=SENT_EMAIL_KEY,
+            partition=key,
+            metadata={"status": "held", "reason": reason},
+        )
+    )
+    context.log.warning(f"send held: {reason}; it resumes when the kill switch is off")
 
 
 def _defer(

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from dagster import (
     AssetIn,
+    AssetKey,
     In,
     Nothing,
     OpExecutionContext,
@@ -30,7 +31,6 @@ from salesagent_dagster.defs.leads.gmail_delivery import deliver
 from salesagent_dagster.defs.leads.lead_assets import GROUP
 from salesagent_dagster.defs.leads.mailbox_choice import lead_gmail, note_revoked
 from salesagent_dagster.defs.leads.outgoing_email import outgoing_email_for
-from salesagent_dagster.domain.approval_rules import Outcome
 from salesagent_dagster.domain.mime_message import (
     build_mime_message,
     encode_for_gmail,
@@ -41,14 +41,22 @@ from salesagent_dagster.resources.errors import AuthorizationRevoked
 from salesagent_dagster.resources.gmail import GmailResource
 from salesagent_dagster.resources.hubspot import HubSpotResource, hubspot_timestamp
 from salesagent_dagster.resources.outreach_settings import OutreachSettings
-from salesagent_dagster.store import drafts, hubspot_activity, leads, outbox, send_ledger
+from salesagent_dagster.store import (
+    deferrals,
+    drafts,
+    hubspot_activity,
+    leads,
+    outbox,
+    reviews,
+    send_ledger,
+)
 from salesagent_dagster.store.models import OutboxMessage, utc_now
 
 FOLLOW_UP_AFTER = timedelta(days=2)
 
 
 @op(
-    ins={"decided": In(Nothing)},
+    ins={"decided": In(Nothing), "reviewed": In(Nothing)},
     out=Out(Nothing, is_required=False),
     description="Build the MIME message for an approved draft; skip everything else.",
 )
@@ -61,22 +69,24 @@ def compose_message(
     key = context.partition_key
     gmail = lead_gmail(app_store, gmail, key)
     with app_store.session() as session:
-        decision = drafts.latest_decision(session, key)
-        if decision is None or decision.outcome != Outcome.AUTO_APPROVE:
+        authorization = reviews.authorization_for(session, key)
+        if authorization is None:
+            decision = drafts.latest_decision(session, key)
             outcome = decision.outcome if decision else "no decision"
             context.log.info(f"not approved for sending ({outcome}); nothing to send")
+            deferrals.clear(session, key)  # a held or deferred send that lost its approval
             return
         ledger_entry = send_ledger.get_entry(session, key)
         existing = outbox.get_outbox(session, key)
         if ledger_entry is None and (
-            existing is None or existing.draft_version != decision.draft_version
+            existing is None or existing.draft_version != authorization.draft_version
         ):
             message_id = new_message_id(gmail.sender_email)
             lead_email = outgoing_email_for(
                 session, key, outreach, gmail.sender_email, gmail.sender_name, message_id
             )
-            if lead_email is None or lead_email.draft.version != decision.draft_version:
-                context.log.warning("the draft changed after the decision; decide again first")
+            if lead_email is None or lead_email.draft.version != authorization.draft_version:
+                context.log.warning("the draft changed after it was approved; approve it again")
                 return
             outbox.put_outbox(
                 session,
@@ -195,9 +205,13 @@ def log_to_hubspot(
 @graph_asset(
     partitions_def=submissions_partitions,
     group_name=GROUP,
-    ins={"decided": AssetIn(key=send_decision.key, dagster_type=Nothing)},
+    ins={
+        "decided": AssetIn(key=send_decision.key, dagster_type=Nothing),
+        # An operator's decision (review_lead job); process_lead runs without it.
+        "reviewed": AssetIn(key=AssetKey("operator_review"), dagster_type=Nothing),
+    },
     kinds={"gmail", "hubspot"},
     description="The first email to the lead: a Gmail draft, or a send when real sends are on.",
 )
-def sent_email(decided: None) -> None:
-    return log_to_hubspot(send_via_gmail(compose_message(decided)))
+def sent_email(decided: None, reviewed: None) -> None:
+    return log_to_hubspot(send_via_gmail(compose_message(decided=decided, reviewed=reviewed)))

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# Rules whose findings no operator may override (DESIGN I-8).
-HARD_RULES = frozenset({"suppression", "denylist", "kill_switch", "invalid_recipient"})
+# Rules whose findings no operator may override (DESIGN I-8). A missing footer or
+# unsubscribe is a legal defect (CAN-SPAM, RFC 8058), so it is hard too.
+HARD_RULES = frozenset(
+    {"suppression", "denylist", "kill_switch", "invalid_recipient", "compliance"}
+)
 
 
 @dataclass(frozen=True)

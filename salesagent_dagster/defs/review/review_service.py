@@ -1,0 +1,215 @@
+"""What an operator's approve, edit or reject does, whichever door it comes through (the
+Launchpad's `review_lead` job or `salesagent review`).
+
+An approval covers one draft version and names the soft rules the operator takes on; it is
+refused, with the reason recorded, when a hard rule fires, when a soft rule fires that was not
+overridden, when the operator read an older version, or when the lead was rejected or already
+delivered. An edit adds a draft version (the original stays) and is checked like any draft.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from sqlalchemy.orm import Session
+
+from salesagent_dagster.defs.leads.outgoing_email import outgoing_email_for, safety_report_for
+from salesagent_dagster.domain.draft_writer import compliance_footer
+from salesagent_dagster.domain.mime_message import new_message_id
+from salesagent_dagster.domain.safety.findings import HARD_RULES, Finding
+from salesagent_dagster.domain.send_authorization import Authorization
+from salesagent_dagster.resources.outreach_settings import OutreachSettings
+from salesagent_dagster.store import audit, drafts, reviews, send_ledger
+from salesagent_dagster.store.models import Draft, ReviewDecision
+
+# Soft rules an operator may take responsibility for; the hard ones never (DESIGN I-8).
+OVERRIDABLE_RULES = frozenset(
+    {"pii", "prohibited_content", "unresolved_placeholder", "unsupported_fact", "allowlist",
+     "competitor", "role_account"}
+)  # fmt: skip
+
+
+class ReviewAction(StrEnum):
+    """Lower-case names: Dagster's Launchpad shows and accepts an enum's member names."""
+
+    approve = "approve"
+    edit = "edit"
+    reject = "reject"
+
+
+@dataclass(frozen=True)
+class ReviewRequest:
+    action: ReviewAction
+    reviewer: str
+    reason: str
+    draft_version: int = 0  # the version the operator read; 0 = the latest
+    new_subject: str = ""
+    new_body: str = ""
+    override_rules: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReviewResult:
+    accepted: bool
+    action: ReviewAction
+    draft_version: int
+    explanation: str
+    findings: list[str] = field(default_factory=list)
+    overridden_rules: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Sender:
+    email: str
+    name: str
+
+
+def apply_review(
+    session: Session,
+    partition_key: str,
+    request: ReviewRequest,
+    outreach: OutreachSettings,
+    sender: Sender,
+) -> ReviewResult:
+    """Record the decision if it may stand; otherwise record why it was refused."""
+    result = _judge(session, partition_key, request, outreach, sender)
+    if result.accepted:
+        reviews.record_review(
+            session,
+            ReviewDecision(
+                partition_key=partition_key,
+                action=request.action.value,
+                reviewer=request.reviewer,
+                reason=request.reason,
+                draft_version=result.draft_version,
+                overridden_rules=list(result.overridden_rules),
+            ),
+        )
+    else:
+        audit.record(
+            session,
+            actor=request.reviewer or "unknown",
+            action=f"review_{request.action.value}_refused",
+            subject=partition_key,
+            details={"why": result.explanation, "findings": result.findings},
+        )
+    return result
+
+
+def _judge(
+    session: Session,
+    key: str,
+    request: ReviewRequest,
+    outreach: OutreachSettings,
+    sender: Sender,
+) -> ReviewResult:
+    def refuse(why: str, version: int = 0, findings: list[str] | None = None) -> ReviewResult:
+        return ReviewResult(False, request.action, version, why, findings or [])
+
+    if not request.reviewer.strip() or not request.reason.strip():
+        return refuse("a review needs the reviewer's name and a reason")
+    latest = drafts.latest_draft(session, key)
+    if latest is None:
+        return refuse("this lead has no draft to review")
+    if reviews.is_rejected(session, key):
+        return refuse("this lead was rejected; a rejected lead is never sent", latest.version)
+    if send_ledger.get_entry(session, key) is not None:
+        return refuse("an email for this lead was already sent or drafted", latest.version)
+    if request.draft_version and request.draft_version != latest.version:
+        return refuse(
+            f"you reviewed version {request.draft_version} but the latest is "
+            f"{latest.version}; review the latest",
+            latest.version,
+        )
+    if request.action == ReviewAction.reject:
+        return ReviewResult(True, request.action, latest.version, "rejected: it will not be sent")
+    hard = sorted(set(request.override_rules) & HARD_RULES)
+    if hard:
+        return refuse(f"hard rules cannot be overridden: {', '.join(hard)}", latest.version)
+    unknown = sorted(set(request.override_rules) - OVERRIDABLE_RULES)
+    if unknown:
+        return refuse(
+            f"unknown rules {', '.join(unknown)}; overridable: "
+            + ", ".join(sorted(OVERRIDABLE_RULES)),
+            latest.version,
+        )
+    version = latest
+    if request.action == ReviewAction.edit:
+        if request.new_subject or request.new_body:
+            version = save_edit(session, key, request, outreach, sender, latest)
+        elif latest.author == "agent":
+            return refuse("an edit needs a new subject or body", latest.version)
+    findings = _findings(session, key, version, outreach, sender)
+    overrides = tuple(sorted(set(request.override_rules)))
+    authorization = Authorization(version.version, request.reviewer, frozenset(overrides))
+    blocking = [f for f in authorization.refusals(findings) if f.rule != "send_limit"]
+    if blocking:
+        soft = sorted({f.rule for f in blocking if not f.hard})
+        hint = (
+            f"; override with: {', '.join(soft)}"
+            if soft and not any(f.hard for f in blocking)
+            else ""
+        )
+        return refuse(
+            "safety rules stop this draft" + hint,
+            version.version,
+            [f.describe() for f in blocking],
+        )
+    verb = "edited and approved" if version is not latest else "approved"
+    return ReviewResult(
+        True,
+        request.action,
+        version.version,
+        f"{verb} version {version.version}",
+        [f.describe() for f in findings if f.rule in overrides],
+        overrides,
+    )
+
+
+def save_edit(
+    session: Session,
+    key: str,
+    request: ReviewRequest,
+    outreach: OutreachSettings,
+    sender: Sender,
+    latest: Draft,
+) -> Draft:
+    """A new version by the operator; the compliance footer is added if their text lacks it."""
+    body = (request.new_body or latest.body_text).rstrip()
+    unsubscribe_url = outreach.unsubscribe_link(key)
+    if unsubscribe_url not in body:
+        identity = outreach.sender_identity(sender.name, sender.email)
+        body = f"{body}\n\n{compliance_footer(identity, unsubscribe_url)}"
+    return drafts.add_draft_version(
+        session,
+        partition_key=key,
+        subject=request.new_subject or latest.subject,
+        body_text=body,
+        template="operator_edit",
+        voice_profile=latest.voice_profile,
+        author=request.reviewer,
+    )
+
+
+def _findings(
+    session: Session, key: str, version: Draft, outreach: OutreachSettings, sender: Sender
+) -> list[Finding]:
+    lead_email = outgoing_email_for(
+        session, key, outreach, sender.email, sender.name, new_message_id(sender.email)
+    )
+    if lead_email is None or lead_email.draft.version != version.version:
+        raise LookupError(f"{key}: draft version {version.version} is not the latest")
+    report = safety_report_for(session, lead_email, outreach, sender.email)
+    drafts.save_safety_results(
+        session,
+        key,
+        version.version,
+        {
+            name: [
+                {"rule": f.rule, "kind": f.kind, "where": f.where, "hard": f.hard} for f in found
+            ]
+            for name, found in report.by_check.items()
+        },
+    )
+    return report.findings
