@@ -96,7 +96,7 @@ def resources_from_env(resolve_secrets: bool = False) -> Resources:
 
     sender_email = env("SENDER_EMAIL")
     sender_domain = sender_email.rsplit("@", 1)[-1] if "@" in sender_email else "example.com"
-    return Resources(
+    resources = Resources(
         hubspot=HubSpotResource(
             access_token=secret("HUBSPOT_ACCESS_TOKEN"),
             api_base_url=env("HUBSPOT_API_BASE_URL", DEFAULT_HUBSPOT_API_BASE_URL),
@@ -117,7 +117,12 @@ def resources_from_env(resolve_secrets: bool = False) -> Resources:
         outreach=OutreachSettings(
             allow_real_sends=env_bool("ALLOW_REAL_SENDS"),
             kill_switch_forced=env_bool("SALESAGENT_KILL_SWITCH"),
-            auto_approve_threshold=env_number("AUTO_APPROVE_THRESHOLD", 0.85, 0.0, 1.0),
+            rules_file=env("SALESAGENT_RULES_FILE"),
+            auto_approve_threshold=(
+                env_number("AUTO_APPROVE_THRESHOLD", 0.85, 0.0, 1.0)
+                if env("AUTO_APPROVE_THRESHOLD")
+                else None
+            ),
             shadow_mode=env_bool("SALESAGENT_SHADOW_MODE"),
             per_contact_limit=int(env_number("SALESAGENT_CONTACT_LIMIT", 2, 1, 1000)),
             per_contact_window_days=int(env_number("SALESAGENT_CONTACT_WINDOW_DAYS", 7, 1, 365)),
@@ -137,3 +142,5 @@ def resources_from_env(resolve_secrets: bool = False) -> Resources:
             known_good=env("SALESAGENT_KNOWN_GOOD"),
         ),
     )
+    resources.outreach.rule_settings()  # a bad rules file stops the load, with its reason
+    return resources

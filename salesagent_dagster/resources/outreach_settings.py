@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from dataclasses import replace
 from urllib.parse import urlencode
 
 from dagster import ConfigurableResource
@@ -15,6 +16,7 @@ from dagster import ConfigurableResource
 from salesagent_dagster.domain.approval_rules import RuleSettings
 from salesagent_dagster.domain.draft_writer import SenderIdentity
 from salesagent_dagster.domain.email_address import email_fingerprint
+from salesagent_dagster.domain.rule_config import load_rule_settings
 from salesagent_dagster.domain.safety.recipient import RecipientPolicy
 from salesagent_dagster.domain.send_limits import SendLimits
 
@@ -26,8 +28,9 @@ def _as_set(csv: str) -> frozenset[str]:
 class OutreachSettings(ConfigurableResource):
     allow_real_sends: bool = False
     kill_switch_forced: bool = False
-    auto_approve_threshold: float = 0.85
-    shadow_mode: bool = False
+    rules_file: str = ""  # empty: the packaged policy/approval_rules.toml
+    auto_approve_threshold: float | None = None  # overrides the file's when set
+    shadow_mode: bool = False  # forces shadow mode on over the file's setting
     per_contact_limit: int = 2
     per_contact_window_days: int = 7
     per_mailbox_daily_limit: int = 20
@@ -42,8 +45,15 @@ class OutreachSettings(ConfigurableResource):
     known_good: str = ""
 
     def rule_settings(self) -> RuleSettings:
-        return RuleSettings(
-            auto_approve_threshold=self.auto_approve_threshold, shadow_mode=self.shadow_mode
+        settings = load_rule_settings(self.rules_file)
+        return replace(
+            settings,
+            auto_approve_threshold=(
+                settings.auto_approve_threshold
+                if self.auto_approve_threshold is None
+                else self.auto_approve_threshold
+            ),
+            shadow_mode=settings.shadow_mode or self.shadow_mode,
         )
 
     def send_limits(self) -> SendLimits:
