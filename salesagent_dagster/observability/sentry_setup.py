@@ -1,0 +1,46 @@
+"""Sentry, when SENTRY_DSN is set: errors reach the team, personal data does not.
+
+Called at import of the code location, so the code server, every run worker and the CLI
+report to the same project. Without SENTRY_DSN nothing is initialised and nothing is sent.
+"""
+
+from __future__ import annotations
+
+import os
+
+import sentry_sdk
+
+from salesagent_dagster.observability.sentry_scrubber import scrub_breadcrumb, scrub_event
+
+
+def init_sentry(dsn: str | None = None) -> bool:
+    """Initialise sentry-sdk from SENTRY_DSN (or `dsn`); True when it is now reporting.
+
+    `data_collection` (sentry-sdk 2.x, superseding `send_default_pii`) turns off what the SDK
+    would add itself: user and IP, cookies, HTTP bodies, query strings, database query data,
+    stack-frame locals (leads, drafts); the scrubber catches what is left (log arguments,
+    extras, breadcrumbs, addresses in any string).
+    """
+    dsn = (dsn if dsn is not None else os.environ.get("SENTRY_DSN", "")).strip()
+    if not dsn:
+        return False
+    sentry_sdk.init(
+        dsn=dsn,
+        environment=os.environ.get("SENTRY_ENVIRONMENT", "production").strip() or None,
+        release=os.environ.get("SENTRY_RELEASE", "").strip() or None,
+        data_collection={
+            "user_info": False,
+            "cookies": {"mode": "off"},
+            "http_bodies": [],
+            "url_query_params": {"mode": "off"},
+            "database_query_data": False,
+            "stack_frame_variables": False,
+            "gen_ai": {"inputs": False, "outputs": False},
+        },
+        include_local_variables=False,
+        traces_sample_rate=float(os.environ.get("SENTRY_TRACES_SAMPLE_RATE", "0") or 0),
+        before_send=scrub_event,  # type: ignore[arg-type]
+        before_send_transaction=scrub_event,  # type: ignore[arg-type]
+        before_breadcrumb=scrub_breadcrumb,
+    )
+    return True
