@@ -64,6 +64,7 @@ def outgoing_email_for(
         message=build_mime_message(email),
         postal_address=outreach.postal_address,
         unsubscribe_url=unsubscribe_url,
+        known_facts=_known_facts(session, lead, sender_name, sender_email, outreach),
     )
     return LeadEmail(lead=lead, draft=draft, email=email, under_review=under_review)
 
@@ -82,3 +83,25 @@ def safety_report_for(
         limits=limits,
     )
     return review_draft(lead_email.under_review, context)
+
+
+def _known_facts(
+    session: Session, lead: Lead, sender_name: str, sender_email: str, outreach: OutreachSettings
+) -> tuple[str, ...]:
+    enrichment = leads.get_enrichment(session, lead.partition_key)
+    return (
+        lead.first_name,
+        lead.last_name,
+        lead.company,
+        lead.job_title,
+        lead.industry,
+        lead.country,
+        lead.message,
+        lead.website_domain or "",
+        str(lead.employees or ""),
+        enrichment.company_domain or "" if enrichment else "",
+        sender_name,
+        sender_email,
+        outreach.booking_url,
+        outreach.postal_address,
+    )

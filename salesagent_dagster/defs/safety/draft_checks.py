@@ -29,6 +29,7 @@ from salesagent_dagster.store import drafts
 CHECK_DESCRIPTIONS = {
     "draft_has_no_pii": "No SSNs, card numbers, IBANs or secrets in subject or body.",
     "draft_has_no_prohibited_content": "Nothing the content policy forbids; no placeholders.",
+    "draft_states_only_known_facts": "No number, name or job title the lead data lacks.",
     "draft_has_compliance_footer": "Postal address, unsubscribe link and List-Unsubscribe.",
     "recipient_is_allowed": "Valid, not suppressed, allowed, not a role or competitor address.",
     "within_send_limits": "Per-contact and per-mailbox windows have room.",

@@ -17,7 +17,7 @@ from salesagent_dagster.domain.safety.findings import Finding, locate
 
 DEFAULT_POLICY_PATH = Path(__file__).resolve().parents[2] / "policy" / "content_policy.toml"
 
-_PLACEHOLDERS = re.compile(
+PLACEHOLDERS = re.compile(
     r"\{\{[^}]*\}\}|\{[a-z_][a-z0-9_]*\}|\[(?:first ?name|name|company|title)\]|%[A-Z_]{3,}%",
     re.IGNORECASE,
 )
@@ -77,7 +77,7 @@ def find_unresolved_placeholders(text: str, part: str = "body") -> list[Finding]
         Finding(
             "unresolved_placeholder", "template placeholder left in", locate(text, m.start(), part)
         )
-        for m in _PLACEHOLDERS.finditer(text)
+        for m in PLACEHOLDERS.finditer(text)
     ]
 
 

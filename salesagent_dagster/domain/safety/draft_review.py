@@ -19,6 +19,7 @@ from salesagent_dagster.domain.safety.content import (
     find_unresolved_placeholders,
 )
 from salesagent_dagster.domain.safety.findings import Finding
+from salesagent_dagster.domain.safety.grounding import find_unsupported_facts
 from salesagent_dagster.domain.safety.pii import find_pii
 from salesagent_dagster.domain.safety.recipient import RecipientPolicy, check_recipient
 from salesagent_dagster.domain.send_limits import SendLimits, SendVolume, check_send_limits
@@ -26,6 +27,7 @@ from salesagent_dagster.domain.send_limits import SendLimits, SendVolume, check_
 CHECK_NAMES = (
     "draft_has_no_pii",
     "draft_has_no_prohibited_content",
+    "draft_states_only_known_facts",
     "draft_has_compliance_footer",
     "recipient_is_allowed",
     "within_send_limits",
@@ -40,6 +42,8 @@ class DraftUnderReview:
     message: EmailMessage
     postal_address: str
     unsubscribe_url: str
+    # What the draft may state: the lead's form, enrichment and the sender's identity.
+    known_facts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,10 @@ def review_draft(draft: DraftUnderReview, context: SafetyContext) -> SafetyRepor
                 + find_prohibited_content(body, context.content_policy)
                 + find_unresolved_placeholders(subject, "subject")
                 + find_unresolved_placeholders(body)
+            ),
+            "draft_states_only_known_facts": (
+                find_unsupported_facts(subject, draft.known_facts, "subject")
+                + find_unsupported_facts(body, draft.known_facts)
             ),
             "draft_has_compliance_footer": (
                 check_compliance_footer(body, draft.postal_address, draft.unsubscribe_url)

@@ -15,7 +15,8 @@ from salesagent_dagster.domain.safety.findings import Finding, locate
 # Digits glued to letters are part of a token (a hex signature, an id in a URL), not a number.
 _SSN = re.compile(r"(?<![\w-])(\d{3})([- ])(\d{2})\2(\d{4})(?![\w-])")
 _SSN_CONTEXT = re.compile(r"\b(?:ssn|social security(?: number)?)\D{0,20}(\d{9})\b", re.I)
-_CARD = re.compile(r"(?<![\w.,$€£/=&?-])(?:\d[ -]?){12,18}\d(?![\w.,])")
+# A sentence's comma or full stop may follow a card number; a decimal separator may not.
+_CARD = re.compile(r"(?<![\w$€£/=&?-])(?<!\d[.,])(?:\d[ -]?){12,18}\d(?![\w]|[.,]\d)")
 _IBAN = re.compile(r"\b([A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30})\b")
 _SECRETS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("AWS access key", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
