@@ -10,6 +10,7 @@ from salesagent_dagster.cli.dead_letters_command import dead_letters_command
 from salesagent_dagster.cli.demo_command import demo
 from salesagent_dagster.cli.doctor_command import doctor
 from salesagent_dagster.cli.gmail_commands import gmail
+from salesagent_dagster.cli.health_command import health
 from salesagent_dagster.cli.kill_switch_command import kill_switch
 from salesagent_dagster.cli.process_command import process
 from salesagent_dagster.cli.review_commands import review
@@ -23,6 +24,6 @@ def main() -> None:
 
 for command in (
     demo, process, sandbox, ui, doctor, db, bench, dead_letters_command, gmail, review,
-    kill_switch,
+    kill_switch, health,
 ):  # fmt: skip
     main.add_command(command)
