@@ -47,6 +47,16 @@ class GmailMessageRef:
     is_draft: bool = False
 
 
+@dataclass(frozen=True)
+class EarlierMessage:
+    """A message the lead sent the rep: what a reply needs to thread onto it."""
+
+    thread_id: str
+    message_id: str  # the RFC 5322 Message-ID header, with its angle brackets
+    subject: str
+    references: tuple[str, ...] = ()
+
+
 class GmailResource(ConfigurableResource):
     """One rep's mailbox."""
 
@@ -129,6 +139,27 @@ class GmailResource(ConfigurableResource):
                 SERVICE, f"{operation}: outcome unclear ({exc})", exc.retry_after_seconds
             ) from exc
 
+    # -- erasure -----------------------------------------------------------------------------
+
+    def delete_draft(self, draft_id: str) -> bool:
+        """Delete one of our drafts for good (`users.drafts.delete`, not the trash); False when
+        Gmail no longer has it (sent or deleted by the rep), which is as good for erasure."""
+        try:
+            self._call(
+                "drafts.delete",
+                lambda: (
+                    self.service.users()
+                    .drafts()
+                    .delete(userId="me", id=draft_id)
+                    .execute(num_retries=2)
+                ),
+            )
+        except PermanentServiceError as exc:
+            if "HTTP 404" in str(exc):
+                return False
+            raise
+        return True
+
     # -- reading: safe to retry --------------------------------------------------------------
 
     def find_by_message_id(self, rfc822_message_id: str) -> GmailMessageRef | None:
@@ -170,9 +201,37 @@ class GmailResource(ConfigurableResource):
             if not page_token:
                 return None
 
-    def has_replied_within(self, address: str, days: int) -> bool:
-        """Has this person written to the rep lately? A strong sign mail is welcome."""
-        return bool(self._list(f"from:{address} newer_than:{days}d -in:drafts", max_results=1))
+    def latest_message_from(self, address: str, days: int) -> EarlierMessage | None:
+        """Their newest mail to the rep within `days`, if any: a strong sign mail is welcome,
+        and the thread our answer joins (threadId, In-Reply-To, References, subject)."""
+        found = self._list(f"from:{address} newer_than:{days}d -in:drafts", max_results=1)
+        if not found:
+            return None
+        ref = found[0]
+        message = self._call(
+            "messages.get",
+            lambda: (
+                self.service.users()
+                .messages()
+                .get(
+                    userId="me",
+                    id=ref["id"],
+                    format="metadata",
+                    metadataHeaders=["Message-ID", "Subject", "References"],
+                )
+                .execute(num_retries=2)
+            ),
+        )
+        headers = {
+            str(header.get("name", "")).lower(): str(header.get("value", ""))
+            for header in (message.get("payload") or {}).get("headers", [])
+        }
+        return EarlierMessage(
+            thread_id=str(message.get("threadId") or ref["threadId"]),
+            message_id=headers.get("message-id", "").strip(),
+            subject=headers.get("subject", "").strip(),
+            references=tuple(headers.get("references", "").split()),
+        )
 
     def recent_sent_bodies(self, limit: int = 50) -> list[str]:
         """Plain-text bodies of the rep's own recent mail, for learning their voice."""

@@ -254,6 +254,21 @@ class HubSpotResource(ConfigurableResource):
         )
         return str(created.id)
 
+    def archive_engagement(self, object_type: str, object_id: str) -> bool:
+        """Archive an email engagement or task we created (erasure); False when HubSpot no
+        longer has it. `object_type` is "emails" or "tasks"."""
+        api = getattr(self.client.crm.objects, object_type).basic_api
+        try:
+            self._call(
+                f"archive {object_type}",
+                lambda: api.archive(object_id, _request_timeout=self.request_timeout_seconds),
+            )
+        except PermanentServiceError as exc:
+            if "HTTP 404" in str(exc):
+                return False
+            raise
+        return True
+
     def owner_id_for(self, email: str) -> str | None:
         page = self._call(
             "get owners",

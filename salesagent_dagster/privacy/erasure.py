@@ -1,0 +1,175 @@
+"""Erasing a person (GDPR art. 17, DESIGN I-7): everything we hold or made about them goes.
+
+Order matters. External copies go first (Gmail drafts we created, optionally the HubSpot
+engagements we logged), while the app DB still says where they are; then warehouse hooks;
+then the Dagster runs, events, compute logs and partitions of their leads; last, in one
+transaction, their app rows, a salted hash on the suppression list (so they are never
+contacted again) and an audit record that names the hash, never the address. A failure
+before the last step leaves the app DB untouched, so erasing again picks up where it stopped;
+every step treats "already gone" as done.
+
+Each erased submission leaves a tombstone in the inbox: its HubSpot ids and opaque key,
+no payload, status rejected. HubSpot still holds the form submission, and the poller
+re-reads recent ones (an overlap window); without the tombstone it would store the person's
+submission again right after the erasure.
+
+Audit records about the erased leads are kept (who did what, when: DESIGN I-8) with their
+free-text details replaced, since an operator's reason may quote the person.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dagster import DagsterInstance
+from sqlalchemy import select, update
+
+from salesagent_dagster.privacy.app_rows import delete_partition_rows
+from salesagent_dagster.privacy.dagster_records import delete_partition_records
+from salesagent_dagster.privacy.person_lookup import address_hashes, partition_keys_of
+from salesagent_dagster.privacy.retention import SessionFactory
+from salesagent_dagster.privacy.sqlite_compaction import compact, compact_tree, sqlite_path
+from salesagent_dagster.privacy.warehouse_hooks import registered_hooks
+from salesagent_dagster.resources.gmail import GmailResource
+from salesagent_dagster.resources.hubspot import HubSpotResource
+from salesagent_dagster.store import audit, suppression
+from salesagent_dagster.store.models import (
+    AuditEvent,
+    HubSpotActivity,
+    SendLedgerEntry,
+    Submission,
+    utc_now,
+)
+
+ERASED_DETAILS = {"redacted": "person erased"}
+ERASED_REASON = "erased on request (GDPR)"
+
+
+@dataclass
+class ErasureReport:
+    subject_hash: str
+    leads: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    busy_sqlite_files: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Counts and the hash only: safe for logs, run metadata and the terminal."""
+        return {"subject_hash": self.subject_hash, "leads": self.leads, **self.counts}
+
+
+@dataclass(frozen=True)
+class ErasureTargets:
+    """Where the person's data lives besides the app DB."""
+
+    instance: DagsterInstance
+    gmail_for_mailbox: Callable[[str], GmailResource] | None = None
+    hubspot: HubSpotResource | None = None  # None: HubSpot engagements are left in place
+    compact_sqlite: bool = True
+
+
+def erase_person(
+    address: str,
+    *,
+    session_factory: SessionFactory,
+    database_url: str,
+    hash_salt: str,
+    targets: ErasureTargets,
+    actor: str,
+) -> ErasureReport:
+    hashes = address_hashes(address, hash_salt)
+    report = ErasureReport(subject_hash=hashes[0])
+    with session_factory() as session:
+        keys = partition_keys_of(session, address, hashes)
+        drafts = [
+            (row.mailbox, row.gmail_draft_id)
+            for row in session.scalars(
+                select(SendLedgerEntry).where(SendLedgerEntry.partition_key.in_(keys))
+            )
+            if row.gmail_draft_id and row.mode == "draft"
+        ]
+        engagements = [
+            (kind, object_id)
+            for row in session.scalars(
+                select(HubSpotActivity).where(HubSpotActivity.partition_key.in_(keys))
+            )
+            for kind, object_id in (("emails", row.email_engagement_id), ("tasks", row.task_id))
+            if object_id
+        ]
+    report.leads = len(keys)
+
+    report.counts["gmail_drafts_deleted"] = _delete_gmail_drafts(drafts, targets)
+    report.counts["hubspot_engagements_archived"] = _archive_engagements(engagements, targets)
+    for hook in registered_hooks():
+        report.counts[f"warehouse_{hook.name}"] = hook.erase(hashes, keys)
+    report.counts.update(delete_partition_records(targets.instance, keys).as_counts())
+
+    with session_factory() as session:
+        tombstones = [
+            Submission(
+                partition_key=row.partition_key,
+                form_id=row.form_id,
+                conversion_id=row.conversion_id,
+                submitted_at=row.submitted_at,
+                received_at=row.received_at,
+                payload={},
+                email_hash=None,
+                status="rejected",
+                reject_reason=ERASED_REASON,
+                dispatched_at=row.dispatched_at or utc_now(),
+            )
+            for row in session.scalars(select(Submission).where(Submission.partition_key.in_(keys)))
+        ]
+        rows = delete_partition_rows(session, keys)
+        session.add_all(tombstones)
+        report.counts.update({f"rows_{table}": n for table, n in rows.items()})
+        report.counts["audit_events_redacted"] = _redact_audit(session, keys)
+        suppression.suppress(session, hashes[0], "erased")
+        audit.record(
+            session,
+            actor=actor,
+            action="erase_person",
+            subject=hashes[0],
+            details={"leads": len(keys), **report.counts},
+        )
+    if targets.compact_sqlite:
+        report.busy_sqlite_files = _compact(database_url, targets.instance)
+    return report
+
+
+def _delete_gmail_drafts(drafts: list[tuple[str, str]], targets: ErasureTargets) -> int:
+    if not drafts:
+        return 0
+    if targets.gmail_for_mailbox is None:
+        raise ValueError("Gmail drafts exist for this person but no Gmail resource was given")
+    return sum(
+        targets.gmail_for_mailbox(mailbox).delete_draft(draft_id) for mailbox, draft_id in drafts
+    )
+
+
+def _archive_engagements(engagements: list[tuple[str, str]], targets: ErasureTargets) -> int:
+    if targets.hubspot is None:
+        return 0
+    hubspot = targets.hubspot
+    return sum(hubspot.archive_engagement(kind, object_id) for kind, object_id in engagements)
+
+
+def _redact_audit(session: Any, keys: list[str]) -> int:
+    if not keys:
+        return 0
+    result = session.execute(
+        update(AuditEvent).where(AuditEvent.subject.in_(keys)).values(details=ERASED_DETAILS)
+    )
+    return int(result.rowcount or 0)
+
+
+def _compact(database_url: str, instance: DagsterInstance) -> list[str]:
+    busy: list[str] = []
+    app_db = sqlite_path(database_url)
+    if app_db is not None and app_db.exists() and not compact(app_db):
+        busy.append(str(app_db))
+    home = Path(instance.root_directory)
+    busy += [str(p) for p in compact_tree(home, skip={app_db} if app_db else set())]
+    return busy
