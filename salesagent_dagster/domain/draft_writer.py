@@ -22,6 +22,8 @@ class DraftFacts:
     industry: str
     message: str
     replied_before: bool
+    # The subject of their latest mail to the rep: our answer joins that thread.
+    thread_subject: str = ""
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,11 @@ def compose_draft(
     builder, so both parts always say the same thing."""
     template = "brief" if voice.is_brief else "standard"
     about = f" for {facts.company}" if facts.company else ""
-    subject = f"Your demo request{about}"
+    subject = (
+        reply_subject(facts.thread_subject)
+        if facts.thread_subject
+        else (f"Your demo request{about}")
+    )
     we = "we're" if voice.uses_contractions else "we are"
     i_would = "I'd" if voice.uses_contractions else "I would"
 
@@ -72,6 +78,11 @@ def compose_draft(
     lines.append(f"Would you pick a 30-minute slot that suits you here: {sender.booking_url}")
     lines += ["", f"{voice.sign_off},", sender.name, "", compliance_footer(sender, unsubscribe_url)]
     return ComposedDraft(subject=subject, body_text="\n".join(lines), template=template)
+
+
+def reply_subject(subject: str) -> str:
+    """Gmail threads a reply only when the subject matches: 'Re: ' once, never 'Re: Re: '."""
+    return subject if subject.lower().startswith("re:") else f"Re: {subject}"
 
 
 def compliance_footer(sender: SenderIdentity, unsubscribe_url: str) -> str:

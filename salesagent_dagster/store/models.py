@@ -128,6 +128,11 @@ class Enrichment(Base):
     icp_bucket: Mapped[str] = mapped_column(String(2))
     icp_factors: Mapped[dict[str, Any]] = mapped_column(JSON)
     replied_before: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Their latest mail to the rep, which our answer threads onto (Gmail threadId + headers).
+    reply_thread_id: Mapped[str | None] = mapped_column(String(64))
+    reply_message_id: Mapped[str | None] = mapped_column(Text)
+    reply_subject: Mapped[str | None] = mapped_column(Text)
+    reply_references: Mapped[list[Any] | None] = mapped_column(JSON, default=list)
     known_good: Mapped[bool] = mapped_column(Boolean, default=False)
     mailbox: Mapped[str] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)

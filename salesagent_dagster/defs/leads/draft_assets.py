@@ -52,6 +52,7 @@ def draft(
                 industry=lead_row.industry,
                 message=lead_row.message,
                 replied_before=enriched.replied_before,
+                thread_subject=enriched.reply_subject or "",
             ),
             voice,
             outreach.sender_identity(gmail.sender_name, gmail.sender_email),

@@ -120,7 +120,10 @@ def deliver(
         with app_store.session() as session:
             entry = send_ledger.mark_retry(session, key)
         context.log.info("reconciled: the earlier attempt never reached Gmail; trying again")
-    return _call_gmail(context, app_store, gmail, key, prepared.raw, entry.mode, entry.attempts)
+    return _call_gmail(
+        context, app_store, gmail, key, prepared.raw, entry.mode, entry.attempts,
+        lead_email.thread_id,
+    )  # fmt: skip
 
 
 def _kill_switch_on(
@@ -197,9 +200,13 @@ def _call_gmail(
     raw: str,
     mode: str,
     attempts: int,
+    thread_id: str | None,
 ) -> dict[str, Any]:
     try:
-        ref = gmail.send_raw(raw) if mode == "send" else gmail.create_draft(raw)
+        if mode == "send":
+            ref = gmail.send_raw(raw, thread_id)
+        else:
+            ref = gmail.create_draft(raw, thread_id)
     except UnclearSendOutcome as exc:
         with app_store.session() as session:
             send_ledger.record_outcome(session, key, LedgerState.UNKNOWN, error=str(exc))

@@ -126,7 +126,7 @@ def enrichment(
         mailbox = mailbox_for_owner(app_store, gmail.sender_email, owner_email)
         rep_gmail = gmail_for(mailbox, gmail, app_store)
         try:
-            replied = rep_gmail.has_replied_within(
+            earlier = rep_gmail.latest_message_from(
                 address.address, outreach.rule_settings().replied_within_days
             )
         except AuthorizationRevoked:
@@ -162,7 +162,11 @@ def enrichment(
                 icp_score=icp.score,
                 icp_bucket=icp.bucket,
                 icp_factors=icp.factors,
-                replied_before=replied,
+                replied_before=earlier is not None,
+                reply_thread_id=earlier.thread_id if earlier else None,
+                reply_message_id=earlier.message_id if earlier else None,
+                reply_subject=earlier.subject if earlier else None,
+                reply_references=list(earlier.references) if earlier else [],
                 known_good=outreach.is_known_good(address.address),
                 mailbox=mailbox,
             ),
@@ -173,7 +177,7 @@ def enrichment(
             "icp_bucket": icp.bucket,
             "icp_factors": icp.factors,
             "domain_verified": domain_verified,
-            "replied_before": replied,
+            "replied_before": earlier is not None,
             "hubspot_contact_id": contact.id,
             "mailbox_is_default": mailbox == gmail.sender_email,
         }

@@ -20,7 +20,7 @@ from salesagent_dagster.domain.safety.draft_review import (
 )
 from salesagent_dagster.resources.outreach_settings import OutreachSettings
 from salesagent_dagster.store import drafts, leads, send_ledger, suppression
-from salesagent_dagster.store.models import Draft, Lead, utc_now
+from salesagent_dagster.store.models import Draft, Enrichment, Lead, utc_now
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,7 @@ class LeadEmail:
     draft: Draft
     email: OutgoingEmail
     under_review: DraftUnderReview
+    thread_id: str | None = None  # the Gmail thread this email answers, if any
 
 
 def outgoing_email_for(
@@ -44,6 +45,8 @@ def outgoing_email_for(
     draft = drafts.latest_draft(session, partition_key)
     if lead is None or draft is None or not lead.email:
         return None
+    enrichment = leads.get_enrichment(session, partition_key)
+    replying_to = enrichment.reply_message_id if enrichment else None
     recipient_name = f"{lead.first_name} {lead.last_name}".strip()
     unsubscribe_url = outreach.unsubscribe_link(partition_key)
     email = OutgoingEmail(
@@ -56,6 +59,8 @@ def outgoing_email_for(
         message_id=message_id,
         unsubscribe_url=unsubscribe_url,
         unsubscribe_mailto=outreach.unsubscribe_mailto(sender_email, partition_key),
+        in_reply_to=replying_to or None,
+        references=_references(enrichment),
     )
     under_review = DraftUnderReview(
         recipient_email=lead.email,
@@ -66,7 +71,13 @@ def outgoing_email_for(
         unsubscribe_url=unsubscribe_url,
         known_facts=_known_facts(session, lead, sender_name, sender_email, outreach),
     )
-    return LeadEmail(lead=lead, draft=draft, email=email, under_review=under_review)
+    return LeadEmail(
+        lead=lead,
+        draft=draft,
+        email=email,
+        under_review=under_review,
+        thread_id=enrichment.reply_thread_id if enrichment and replying_to else None,
+    )
 
 
 def safety_report_for(
@@ -100,8 +111,17 @@ def _known_facts(
         lead.website_domain or "",
         str(lead.employees or ""),
         enrichment.company_domain or "" if enrichment else "",
+        enrichment.reply_subject or "" if enrichment else "",
         sender_name,
         sender_email,
         outreach.booking_url,
         outreach.postal_address,
     )
+
+
+def _references(enrichment: Enrichment | None) -> tuple[str, ...]:
+    """RFC 5322: the parent's References followed by the parent's Message-ID."""
+    if enrichment is None or not enrichment.reply_message_id:
+        return ()
+    chain = [*(enrichment.reply_references or []), enrichment.reply_message_id]
+    return tuple(dict.fromkeys(chain))
