@@ -23,6 +23,7 @@ from salesagent_dagster.local.dead_letters import PARTITION_TAG, _failure_of
 
 WILL_RETRY_TAG = "dagster/will_retry"
 RETRY_NUMBER_TAG = "dagster/retry_number"
+STEP_WRAPPER_ERROR = "DagsterExecutionStepExecutionError"
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,8 @@ def is_final_failure(run: DagsterRun) -> bool:
 
 def dead_letter_report(instance: DagsterInstance, run: DagsterRun) -> DeadLetterReport:
     step, error_class = _failure_of(instance, run.run_id)
+    if error_class == STEP_WRAPPER_ERROR:
+        error_class = _raised_class(instance, run.run_id) or error_class
     return DeadLetterReport(
         job_name=run.job_name,
         run_id=run.run_id,
@@ -67,6 +70,17 @@ def dead_letter_report(instance: DagsterInstance, run: DagsterRun) -> DeadLetter
         error_class=error_class,
         attempt=int(run.tags.get(RETRY_NUMBER_TAG, "0")) + 1,
     )
+
+
+def _raised_class(instance: DagsterInstance, run_id: str) -> str | None:
+    """The exception the op raised, under Dagster's step-execution wrapper."""
+    for entry in instance.all_logs(run_id):
+        event = entry.dagster_event
+        if event is not None and event.event_type_value == "STEP_FAILURE":
+            error = event.step_failure_data.error if event.step_failure_data else None
+            cause = error.cause if error else None
+            return cause.cls_name if cause and cause.cls_name else None
+    return None
 
 
 def send_to_sentry(report: DeadLetterReport) -> None:
