@@ -3,6 +3,7 @@ through the same gated path exactly once; a rejection is final; hard rules refus
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -178,3 +179,22 @@ def test_review_metadata_is_visible_on_the_asset(sandbox, instance):
     assert event.asset_materialization.metadata["reason"].value == "wrong region"
     with resources_from_env().app_store.session() as session:
         assert send_ledger.get_entry(session, key) is None
+
+
+def test_cli_lists_the_queue_and_approves_from_it(sandbox, instance):
+    from click.testing import CliRunner
+
+    from salesagent_dagster.cli import main
+
+    key = needs_review(sandbox, instance, "quin")
+    listed = CliRunner().invoke(main, ["review", "list", "--json"])
+    assert listed.exit_code == 0, listed.output
+    (row,) = json.loads(listed.output)["queue"]
+    assert row["partition_key"] == key and row["draft_version"] == 1
+    shown = CliRunner().invoke(main, ["review", "show", key])
+    assert "draft version 1 by agent" in shown.output
+    approved = CliRunner().invoke(
+        main, ["review", "approve-all", "--reviewer", "dana", "--reason", "batch ok"]
+    )
+    assert f"{key}: approved" in approved.output
+    assert len(sent(sandbox)) == 1
