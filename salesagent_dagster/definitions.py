@@ -11,10 +11,17 @@ from salesagent_dagster.defs.leads.draft_assets import draft, send_decision
 from salesagent_dagster.defs.leads.jobs import process_lead_job
 from salesagent_dagster.defs.leads.lead_assets import enrichment, lead
 from salesagent_dagster.defs.leads.send_graph import sent_email
+from salesagent_dagster.defs.maintenance.dead_letter_sensor import report_dead_letters
+from salesagent_dagster.defs.privacy.erasure_job import delete_erasure_runs, erase_person
+from salesagent_dagster.defs.privacy.retention_job import enforce_retention, retention_schedule
 from salesagent_dagster.defs.review.jobs import review_lead_job
 from salesagent_dagster.defs.review.operator_review import operator_review
 from salesagent_dagster.defs.safety.draft_checks import draft_safety_checks
+from salesagent_dagster.observability.setup import init_observability
 from salesagent_dagster.settings import resources_from_env
+
+# Redacted logs and (when SENTRY_DSN is set) Sentry in every process that loads the code.
+init_observability()
 
 
 def build_definitions() -> Definitions:
@@ -23,8 +30,9 @@ def build_definitions() -> Definitions:
     return Definitions(
         assets=[lead, enrichment, draft, send_decision, operator_review, sent_email],
         asset_checks=[draft_safety_checks],
-        jobs=[process_lead_job, review_lead_job, set_kill_switch],
-        sensors=[hubspot_submissions, deferred_sends],
+        jobs=[process_lead_job, review_lead_job, set_kill_switch, enforce_retention, erase_person],
+        schedules=[retention_schedule()],
+        sensors=[hubspot_submissions, deferred_sends, report_dead_letters, delete_erasure_runs],
         resources=resources_from_env().as_dict(),
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from salesagent_dagster.cli.backup_commands import backup, restore
 from salesagent_dagster.cli.bench_command import bench
 from salesagent_dagster.cli.db_commands import db
 from salesagent_dagster.cli.dead_letters_command import dead_letters_command
@@ -12,6 +13,7 @@ from salesagent_dagster.cli.doctor_command import doctor
 from salesagent_dagster.cli.gmail_commands import gmail
 from salesagent_dagster.cli.health_command import health
 from salesagent_dagster.cli.kill_switch_command import kill_switch
+from salesagent_dagster.cli.privacy_commands import erase, export, retention
 from salesagent_dagster.cli.process_command import process
 from salesagent_dagster.cli.review_commands import review
 from salesagent_dagster.cli.sandbox_commands import sandbox, ui
@@ -20,10 +22,13 @@ from salesagent_dagster.cli.sandbox_commands import sandbox, ui
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Inbound-sales agent: HubSpot demo requests answered from the rep's Gmail."""
+    from salesagent_dagster.observability.setup import init_observability
+
+    init_observability()  # addresses redacted from every log line this process writes
 
 
 for command in (
     demo, process, sandbox, ui, doctor, db, bench, dead_letters_command, gmail, review,
-    kill_switch, health,
+    kill_switch, health, erase, export, retention, backup, restore,
 ):  # fmt: skip
     main.add_command(command)

@@ -95,6 +95,8 @@ class CrmStore:
         self.objects: dict[str, dict[str, dict[str, Any]]] = {t: {} for t in OBJECT_TYPE_IDS}
         self.links: dict[Link, set[int]] = {}
         self.custom_properties: dict[str, set[str]] = {t: set() for t in OBJECT_TYPE_IDS}
+        # Archived records leave reads and lists (HubSpot keeps them ~90 days for restore).
+        self.archived: dict[str, dict[str, dict[str, Any]]] = {t: {} for t in OBJECT_TYPE_IDS}
 
     # -- records ----------------------------------------------------------------------------
 
@@ -147,6 +149,13 @@ class CrmStore:
         record["properties"].update(props, lastmodifieddate=now, hs_lastmodifieddate=now)
         record["updatedAt"] = now
         return record
+
+    def archive(self, object_type: str, object_id: str) -> None:
+        """DELETE /crm/v3/objects/{type}/{id}: 204 even when already archived or unknown."""
+        record = self.objects[object_type].pop(object_id, None)
+        if record is not None:
+            record["archived"] = True
+            self.archived[object_type][object_id] = record
 
     def find(self, object_type: str, object_id: str, id_property: str | None) -> dict[str, Any]:
         objects = self.objects[object_type]

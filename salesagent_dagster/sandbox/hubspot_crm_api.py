@@ -54,6 +54,11 @@ def update_object(crm: CrmStore, request: Request, base_url: str) -> Response:
     return Response(200, crm.view(object_type, record, written=list(properties)))
 
 
+def archive_object(crm: CrmStore, request: Request, base_url: str) -> Response:
+    crm.archive(canonical_type(request.params["type"]), request.params["id"])
+    return Response(204)
+
+
 def list_objects(crm: CrmStore, request: Request, base_url: str) -> Response:
     object_type = canonical_type(request.params["type"])
     body = crm.page(
@@ -156,6 +161,7 @@ ROUTES: list[tuple[str, str, CrmHandler]] = [
     ("POST", rf"{_OBJECTS}/?", create_object),
     ("GET", rf"{_OBJECTS}/(?P<id>[^/]+)", get_object),
     ("PATCH", rf"{_OBJECTS}/(?P<id>[^/]+)", update_object),
+    ("DELETE", rf"{_OBJECTS}/(?P<id>[^/]+)", archive_object),
     ("PUT", rf"{_V4}/default/(?P<to>[^/]+)/(?P<to_id>[^/]+)", associate_default),
     ("PUT", rf"{_V4}/(?P<to>[^/]+)/(?P<to_id>[^/]+)", associate_labelled),
     ("DELETE", rf"{_V4}/(?P<to>[^/]+)/(?P<to_id>[^/]+)", remove_association),
