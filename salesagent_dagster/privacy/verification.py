@@ -10,6 +10,7 @@ warehouse hook. The report names places, never the address (DESIGN I-7).
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -129,7 +130,11 @@ def _scan_compute_logs(
         getattr(manager, "local_manager", None), "_base_dir", None
     )
     found = []
-    if base_dir:
+    if base_dir and Path(base_dir).resolve() == Path(tempfile.gettempdir()).resolve():
+        # S3ComputeLogManager stages in the system temp dir unless told otherwise; walking it
+        # would scan every other program's files. Production sets local_dir (dagster.yaml).
+        report.scanned["compute log files (staging is the system temp dir: not scanned)"] = 0
+    elif base_dir:
         files = [p for p in Path(base_dir).rglob("*") if p.is_file()]
         found += scan_files(files, needles, report, "compute log files")
     s3 = getattr(manager, "_s3_session", None)

@@ -159,6 +159,7 @@ def production_stack(
         "DAGSTER_CODE_SERVER_PORT": str(code_port),
         "DAGSTER_COMPUTE_LOGS_BUCKET": "salesagent-compute-logs",
         "DAGSTER_COMPUTE_LOGS_PREFIX": "dagster",
+        "DAGSTER_COMPUTE_LOGS_LOCAL_DIR": str(home / "compute_logs"),
         "AWS_ENDPOINT_URL_S3": s3_endpoint_url,
         "AWS_ACCESS_KEY_ID": "moto-test-key",
         "AWS_SECRET_ACCESS_KEY": "moto-test-secret",

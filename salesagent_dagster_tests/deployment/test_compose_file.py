@@ -156,6 +156,7 @@ def test_production_instance_config_is_postgres_and_s3(tmp_path: Path, monkeypat
     monkeypatch.setenv("DAGSTER_POSTGRES_URL", "postgresql+psycopg2://u:p@127.0.0.1:9/dagster")
     monkeypatch.setenv("DAGSTER_COMPUTE_LOGS_BUCKET", "compute-logs")
     monkeypatch.setenv("DAGSTER_COMPUTE_LOGS_PREFIX", "dagster")
+    monkeypatch.setenv("DAGSTER_COMPUTE_LOGS_LOCAL_DIR", str(tmp_path / "staging"))
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     ref = InstanceRef.from_dir(str(PRODUCTION_DIR))
     assert ref.storage_data is not None
@@ -164,6 +165,8 @@ def test_production_instance_config_is_postgres_and_s3(tmp_path: Path, monkeypat
     )  # fmt: skip
     compute_logs = ref.compute_logs_data.rehydrate(as_type=ComputeLogManager)
     assert isinstance(compute_logs, S3ComputeLogManager)
+    # Staged under our own directory, never the shared system temp dir (erasure scans it).
+    assert compute_logs.local_manager._base_dir == str(tmp_path / "staging")
     settings: dict[str, Any] = yaml.safe_load((PRODUCTION_DIR / "dagster.yaml").read_text())
     assert settings["run_retries"]["enabled"] is True
     assert settings["concurrency"]["pools"]["default_limit"] >= 1

@@ -102,3 +102,14 @@ def test_a_submission_runs_to_success_with_compute_logs_in_s3_and_graphql_report
     assert {check["check"] for check in report["checks"] if check["ok"]} == {
         "settings", "app-db", "dagster", "hubspot", "gmail", "s3",
     }  # fmt: skip
+
+    # GDPR erasure on the production stores: Postgres run storage, S3 compute logs.
+    erased = subprocess.run(
+        ["salesagent", "erase", "aiko@brightpath.io", "--yes", "--actor", "dpo"],
+        env=stack.env, cwd=stack.home, capture_output=True, text=True, timeout=180, check=False,
+    )  # fmt: skip
+    assert erased.returncode == 0, erased.stdout + erased.stderr
+    assert "the address was found nowhere" in erased.stdout
+    assert runs(stack, runIds=[run["runId"]]) == []
+    listed = s3.list_objects_v2(Bucket=bucket, Prefix=stack.env["DAGSTER_COMPUTE_LOGS_PREFIX"])
+    assert not [item["Key"] for item in listed.get("Contents", []) if run["runId"] in item["Key"]]
