@@ -168,15 +168,7 @@ class GmailResource(ConfigurableResource):
         if not found:
             return None
         ref = found[0]
-        message = self._call(
-            "messages.get",
-            lambda: (
-                self.service.users()
-                .messages()
-                .get(userId="me", id=ref["id"], format="minimal")
-                .execute(num_retries=2)
-            ),
-        )
+        message = self._get_message(ref["id"], "minimal")
         is_draft = "DRAFT" in (message.get("labelIds") or [])
         draft_id = self._draft_id_for(ref["id"]) if is_draft else None
         return GmailMessageRef(ref["id"], ref["threadId"], draft_id=draft_id, is_draft=is_draft)
@@ -208,20 +200,7 @@ class GmailResource(ConfigurableResource):
         if not found:
             return None
         ref = found[0]
-        message = self._call(
-            "messages.get",
-            lambda: (
-                self.service.users()
-                .messages()
-                .get(
-                    userId="me",
-                    id=ref["id"],
-                    format="metadata",
-                    metadataHeaders=["Message-ID", "Subject", "References"],
-                )
-                .execute(num_retries=2)
-            ),
-        )
+        message = self._get_message(ref["id"], "metadata", ["Message-ID", "Subject", "References"])
         headers = {
             str(header.get("name", "")).lower(): str(header.get("value", ""))
             for header in (message.get("payload") or {}).get("headers", [])
@@ -237,16 +216,7 @@ class GmailResource(ConfigurableResource):
         """Plain-text bodies of the rep's own recent mail, for learning their voice."""
         bodies = []
         for ref in self._list("in:sent -in:drafts", max_results=limit):
-
-            def get_full(message_id: str = ref["id"]) -> dict[str, Any]:
-                return dict(
-                    self.service.users()
-                    .messages()
-                    .get(userId="me", id=message_id, format="full")
-                    .execute(num_retries=2)
-                )
-
-            message = self._call("messages.get", get_full)
+            message = self._get_message(ref["id"], "full")
             text = _plain_text(message.get("payload") or {})
             if text:
                 bodies.append(text)
@@ -258,6 +228,22 @@ class GmailResource(ConfigurableResource):
             lambda: self.service.users().getProfile(userId="me").execute(num_retries=2),
         )
         return str(answer.get("emailAddress", ""))
+
+    def _get_message(
+        self, message_id: str, message_format: str, headers: list[str] | None = None
+    ) -> dict[str, Any]:
+        extra = {"metadataHeaders": headers} if headers else {}
+        return dict(
+            self._call(
+                "messages.get",
+                lambda: (
+                    self.service.users()
+                    .messages()
+                    .get(userId="me", id=message_id, format=message_format, **extra)
+                    .execute(num_retries=2)
+                ),
+            )
+        )
 
     def _list(self, query: str, max_results: int) -> list[dict[str, str]]:
         answer = self._call(
