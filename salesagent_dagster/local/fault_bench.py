@@ -98,7 +98,9 @@ def run_fault_bench(leads: int, fault_share: float, seed: int = 7) -> FaultBench
                         injected[f"{target} {fault['mode']} {fault.get('status', '')}".strip()] += 1
                 run_one_tick(instance, build_definitions())
             letters = dead_letters(instance, limit=leads)
-            with resources_from_env().app_store.session() as session:
+            resources = resources_from_env()
+            quota = resources.outreach.per_mailbox_per_minute
+            with resources.app_store.session() as session:
                 keys = list(session.scalars(select(Submission.partition_key)))
                 statuses = Counter(o.status for o in lead_outcomes(session, instance, keys, {}))
         seconds = time.time() - started
@@ -107,7 +109,11 @@ def run_fault_bench(leads: int, fault_share: float, seed: int = 7) -> FaultBench
         ]
     per_recipient = Counter(message["to"] for message in mailbox["sent"])
     held = Counter(
-        {s: n for s, n in statuses.items() if s in ("needs_review", "blocked", "deferred")}
+        {
+            s: n
+            for s, n in statuses.items()
+            if s in ("needs_review", "blocked", "deferred", "held", "operator_rejected")
+        }
     )
     accounted = len(per_recipient) + sum(held.values()) + len(letters)
     return FaultBenchFigures(
@@ -119,7 +125,7 @@ def run_fault_bench(leads: int, fault_share: float, seed: int = 7) -> FaultBench
         lost=leads - accounted,
         dead_letters=len(letters),
         seconds=seconds,
-        quota_per_minute=60.0,
+        quota_per_minute=quota,
     )
 
 
@@ -132,6 +138,7 @@ def format_fault_figures(figures: FaultBenchFigures) -> str:
             f"lost: {figures.lost} (must be 0)   dead letters: {figures.dead_letters}   "
             f"held, not sent: {dict(figures.held) or 0}",
             f"time: {figures.seconds:.0f} s = {figures.sends_per_minute:.1f} sends/min "
-            f"(Gmail per-user quota on new projects: about {figures.quota_per_minute:.0f}/min)",
+            f"against the configured pacing of {figures.quota_per_minute:.0f}/min per mailbox "
+            "(SALESAGENT_MAILBOX_SENDS_PER_MINUTE)",
         ]
     )

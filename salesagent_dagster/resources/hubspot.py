@@ -208,9 +208,28 @@ class HubSpotResource(ConfigurableResource):
     ) -> CrmRecord | None:
         """First CRM object whose `name` equals `value` (CRM search, EQ filter)."""
         search_api = getattr(self.client.crm, object_type).search_api
+        results = self._search(search_api, object_type, {name: value}, properties)
+        return _record(results[0]) if results else None
+
+    def find_engagement(self, object_type: str, equal_to: dict[str, str]) -> str | None:
+        """An email or task we created whose create answer never reached us (a timeout, a
+        5xx after HubSpot stored it, a crash): found by the properties we gave it, so a
+        retry adopts it instead of logging it twice. `object_type`: "emails" or "tasks"."""
+        search_api = getattr(self.client.crm.objects, object_type).search_api
+        results = self._search(search_api, object_type, equal_to, list(equal_to))
+        return str(results[0].id) if results else None
+
+    def _search(
+        self, search_api: Any, object_type: str, equal_to: dict[str, str], properties: list[str]
+    ) -> list[Any]:
         request = {
             "filterGroups": [
-                {"filters": [{"propertyName": name, "operator": "EQ", "value": value}]}
+                {
+                    "filters": [
+                        {"propertyName": name, "operator": "EQ", "value": value}
+                        for name, value in equal_to.items()
+                    ]
+                }
             ],
             "properties": properties,
             "limit": 1,
@@ -221,7 +240,7 @@ class HubSpotResource(ConfigurableResource):
                 public_object_search_request=request, _request_timeout=self.request_timeout_seconds
             ),
         )
-        return _record(page.results[0]) if page.results else None
+        return list(page.results or [])
 
     def log_email(self, contact_id: str, properties: dict[str, str]) -> str:
         """An EMAIL engagement on the contact's timeline."""

@@ -256,6 +256,9 @@ class HubSpotActivity(Base):
     partition_key: Mapped[str] = mapped_column(String(40), primary_key=True)
     email_engagement_id: Mapped[str | None] = mapped_column(String(32))
     task_id: Mapped[str | None] = mapped_column(String(32))
+    # Set before each create call: an id still missing after it means "look it up first".
+    email_attempted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    task_attempted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     lead_status_updated: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utc_now, onupdate=utc_now

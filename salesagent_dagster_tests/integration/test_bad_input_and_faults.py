@@ -11,9 +11,11 @@ from salesagent_dagster.local.demo_seed import add_submission, default_form_id
 from salesagent_dagster.local.sandbox_stack import SANDBOX_REFRESH_TOKEN
 from salesagent_dagster.settings import resources_from_env
 from salesagent_dagster.store import circuit_breakers, inbox, send_ledger
+from salesagent_dagster.store.hubspot_activity import get_activity
 from salesagent_dagster_tests.integration.pipeline_harness import (
     add_fault,
     gmail_state,
+    hubspot_state,
     process_once,
 )
 
@@ -151,3 +153,21 @@ def test_gmail_outage_opens_the_breaker_and_the_step_waits_instead_of_failing(
     assert len(messages) == 3  # two failed calls, then one wait for the open breaker
     with resources_from_env().app_store.session() as session:
         assert circuit_breakers.current(session, "Gmail").position == "closed"
+
+
+@pytest.mark.parametrize("path", ["/crm/v3/objects/emails", "/crm/v3/objects/tasks"])
+@pytest.mark.parametrize("mode", ["accept_then_fail", "accept_then_drop"])
+def test_hubspot_create_whose_answer_is_lost_is_adopted_not_repeated(sandbox, instance, path, mode):
+    """HubSpot stored the engagement (or task) but we never heard: the retry finds it by its
+    identifying properties instead of logging it twice."""
+    add_submission(sandbox.hubspot.url, {"email": "ana@brightpath.io", "firstname": "Ana"})
+    add_fault(sandbox.hubspot.url, path=f"^{path}$", method="POST", mode=mode, status=502)
+    (outcome,) = process_once(instance).outcomes
+    assert (outcome.status, outcome.run_status) == ("drafted", "SUCCESS")
+    objects = hubspot_state(sandbox.hubspot.url)["objects"]
+    assert len(objects["emails"]) == 1 and len(objects["tasks"]) == 1
+    with resources_from_env().app_store.session() as session:
+        activity = get_activity(session, outcome.partition_key)
+        kind = "emails" if path.endswith("emails") else "tasks"
+        logged = activity.email_engagement_id if kind == "emails" else activity.task_id
+        assert logged == objects[kind][0]["id"]

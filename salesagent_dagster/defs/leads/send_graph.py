@@ -5,7 +5,7 @@ from there. Ops hand nothing to each other but order: every fact lives in the ap
 the send ledger makes a repeated `send_via_gmail` harmless (DESIGN I-1).
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 from dagster import (
@@ -149,39 +149,38 @@ def log_to_hubspot(
     sent = entry.state == send_ledger.LedgerState.SENT
     with classified_failures(), circuit_breakers_for(app_store, "HubSpot"):
         owner_id = enriched.hubspot_owner_id or hubspot.owner_id_for(enriched.mailbox)
-        with app_store.session() as session:
-            activity = hubspot_activity.get_activity(session, key)
-            if activity.email_engagement_id is None:
-                activity.email_engagement_id = hubspot.log_email(
-                    contact_id,
-                    {
-                        "hs_timestamp": hubspot_timestamp(entry.updated_at),
-                        "hs_email_direction": "EMAIL",
-                        "hs_email_status": "SENT" if sent else "SCHEDULED",
-                        "hs_email_subject": current.subject,
-                        "hs_email_text": current.body_text,
-                        **({"hubspot_owner_id": owner_id} if owner_id else {}),
-                    },
-                )
-        with app_store.session() as session:
-            activity = hubspot_activity.get_activity(session, key)
-            if activity.task_id is None:
-                activity.task_id = hubspot.create_task(
-                    contact_id,
-                    {
-                        "hs_timestamp": hubspot_timestamp(utc_now() + FOLLOW_UP_AFTER),
-                        "hs_task_subject": (
-                            "Follow up on the demo request"
-                            if sent
-                            else "Review and send the Gmail draft for a demo request"
-                        ),
-                        "hs_task_body": "Created by salesagent after the first email.",
-                        "hs_task_status": "NOT_STARTED",
-                        "hs_task_priority": "HIGH",
-                        "hs_task_type": "EMAIL",
-                        **({"hubspot_owner_id": owner_id} if owner_id else {}),
-                    },
-                )
+        email = {
+            "hs_timestamp": hubspot_timestamp(entry.updated_at),
+            "hs_email_direction": "EMAIL",
+            "hs_email_status": "SENT" if sent else "SCHEDULED",
+            "hs_email_subject": current.subject,
+            "hs_email_text": current.body_text,
+            **({"hubspot_owner_id": owner_id} if owner_id else {}),
+        }
+        _create_once(
+            app_store, key, "email",
+            find=lambda: hubspot.find_engagement("emails", _identity(email, "hs_email_subject")),
+            create=lambda: hubspot.log_email(contact_id, email),
+        )  # fmt: skip
+        task = {
+            # From the send, not from now: the same on every attempt, so it identifies it.
+            "hs_timestamp": hubspot_timestamp(entry.updated_at + FOLLOW_UP_AFTER),
+            "hs_task_subject": (
+                "Follow up on the demo request"
+                if sent
+                else "Review and send the Gmail draft for a demo request"
+            ),
+            "hs_task_body": "Created by salesagent after the first email.",
+            "hs_task_status": "NOT_STARTED",
+            "hs_task_priority": "HIGH",
+            "hs_task_type": "EMAIL",
+            **({"hubspot_owner_id": owner_id} if owner_id else {}),
+        }
+        _create_once(
+            app_store, key, "task",
+            find=lambda: hubspot.find_engagement("tasks", _identity(task, "hs_task_subject")),
+            create=lambda: hubspot.create_task(contact_id, task),
+        )  # fmt: skip
         with app_store.session() as session:
             activity = hubspot_activity.get_activity(session, key)
             if sent and not activity.lead_status_updated:
@@ -200,6 +199,38 @@ def log_to_hubspot(
             "hubspot_task_id": task_id or "",
         },
     )
+
+
+_ID_FIELDS = {"email": "email_engagement_id", "task": "task_id"}
+
+
+def _identity(properties: dict[str, str], subject_property: str) -> dict[str, str]:
+    return {name: properties[name] for name in ("hs_timestamp", subject_property)}
+
+
+def _create_once(
+    app_store: AppStoreResource,
+    key: str,
+    kind: str,
+    find: Callable[[], str | None],
+    create: Callable[[], str],
+) -> str:
+    """Create a HubSpot object at most once per lead. The attempt is recorded before the
+    call; if an earlier attempt's answer was lost (timeout, 5xx after HubSpot stored it, a
+    crash), the object is looked up by its identifying properties before creating again."""
+    id_field, attempted_field = _ID_FIELDS[kind], f"{kind}_attempted_at"
+    with app_store.session() as session:
+        activity = hubspot_activity.get_activity(session, key)
+        known: str | None = getattr(activity, id_field)
+        attempted_before = getattr(activity, attempted_field) is not None
+        if known is None:
+            setattr(activity, attempted_field, utc_now())
+    if known is not None:
+        return known
+    object_id = (find() if attempted_before else None) or create()
+    with app_store.session() as session:
+        setattr(hubspot_activity.get_activity(session, key), id_field, object_id)
+    return object_id
 
 
 @graph_asset(
