@@ -8,7 +8,6 @@ import click
 
 from salesagent_dagster.settings import resources_from_env
 from salesagent_dagster.store import controls, deferrals
-from salesagent_dagster.store.models import Control
 
 
 @click.command("kill-switch")
@@ -26,9 +25,9 @@ def kill_switch(state: str, reason: str | None, actor: str) -> None:
             controls.set_control(
                 session, controls.KILL_SWITCH, state == "on", actor=actor, reason=reason
             )
-        control = session.get(Control, controls.KILL_SWITCH)
+        control = controls.get_control(session, controls.KILL_SWITCH)
         held = len(deferrals.held_by_kill_switch(session))
-        on = forced or bool(control and control.enabled)
+        on = controls.kill_switch_on(session, forced=forced)
         click.echo(f"kill switch: {'ON' if on else 'off'}; {held} sends held")
         if control is not None:
             click.echo(

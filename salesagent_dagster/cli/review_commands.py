@@ -14,12 +14,13 @@ from typing import Any
 
 import click
 from dagster import DagsterInstance
+from sqlalchemy.orm import Session
 
 from salesagent_dagster.local.instance import prepare_dagster_home
 from salesagent_dagster.local.review_runs import ReviewRun, run_review
 from salesagent_dagster.settings import resources_from_env
 from salesagent_dagster.store import drafts, leads, reviews
-from salesagent_dagster.store.models import SafetyResult, utc_now
+from salesagent_dagster.store.models import utc_now
 
 PREVIEW_CHARS = 80
 
@@ -255,10 +256,9 @@ def _verdict(outcome: ReviewRun) -> str:
     return f"{'approved' if outcome.approved else 'refused'}: {outcome.explanation}"
 
 
-def _failing_checks(session: Any, key: str, version: int, detail: bool = False) -> list[str]:
-    rows = session.query(SafetyResult).filter_by(partition_key=key, draft_version=version).all()
+def _failing_checks(session: Session, key: str, version: int, detail: bool = False) -> list[str]:
     failing: dict[str, list[str]] = {}
-    for row in rows:
+    for row in drafts.safety_results_for(session, key, version):
         if not row.passed:
             failing[row.check_name] = [
                 f"{f['rule']}: {f['kind']} ({f['where']})" for f in row.findings

@@ -10,6 +10,10 @@ from salesagent_dagster.store.models import Control
 KILL_SWITCH = "kill_switch"
 
 
+def get_control(session: Session, name: str) -> Control | None:
+    return session.get(Control, name)
+
+
 def is_enabled(session: Session, name: str, *, fresh: bool = False) -> bool:
     """`fresh` re-reads the row even if this session has seen it (under a lock)."""
     control = session.get(Control, name, populate_existing=fresh)
@@ -29,3 +33,8 @@ def set_control(session: Session, name: str, enabled: bool, *, actor: str, reaso
         subject=name,
         details={"reason": reason},
     )
+
+
+def kill_switch_on(session: Session, *, forced: bool, fresh: bool = False) -> bool:
+    """Sends are stopped: by the env override (SALESAGENT_KILL_SWITCH) or an operator."""
+    return forced or is_enabled(session, KILL_SWITCH, fresh=fresh)

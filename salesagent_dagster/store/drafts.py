@@ -63,6 +63,19 @@ def save_safety_results(
         )
 
 
+def safety_results_for(
+    session: Session, partition_key: str, draft_version: int
+) -> Sequence[SafetyResult]:
+    return session.scalars(
+        select(SafetyResult)
+        .where(
+            SafetyResult.partition_key == partition_key,
+            SafetyResult.draft_version == draft_version,
+        )
+        .order_by(SafetyResult.id)
+    ).all()
+
+
 def save_decision(session: Session, decision: SendDecision) -> SendDecision:
     session.add(decision)
     session.flush()

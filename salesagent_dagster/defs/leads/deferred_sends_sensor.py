@@ -26,7 +26,7 @@ def deferred_sends(
     context: SensorEvaluationContext, app_store: AppStoreResource, outreach: OutreachSettings
 ) -> SensorResult:
     with app_store.session() as session:
-        if outreach.kill_switch_forced or controls.is_enabled(session, controls.KILL_SWITCH):
+        if controls.kill_switch_on(session, forced=outreach.kill_switch_forced):
             held = deferrals.count_waiting(session)
             return SensorResult(skip_reason=f"kill switch is on; {held} sends waiting")
         due = [

@@ -129,12 +129,11 @@ def deliver(
 def _kill_switch_on(
     app_store: AppStoreResource, outreach: OutreachSettings, session: Session | None = None
 ) -> bool:
-    if outreach.kill_switch_forced:
-        return True
+    forced = outreach.kill_switch_forced
     if session is not None:
-        return controls.is_enabled(session, controls.KILL_SWITCH, fresh=True)
+        return controls.kill_switch_on(session, forced=forced, fresh=True)
     with app_store.session() as own_session:
-        return controls.is_enabled(own_session, controls.KILL_SWITCH)
+        return controls.kill_switch_on(own_session, forced=forced)
 
 
 def _hold(context: OpExecutionContext, app_store: AppStoreResource, reason: str) -> None:

@@ -69,7 +69,7 @@ def outgoing_email_for(
         message=build_mime_message(email),
         postal_address=outreach.postal_address,
         unsubscribe_url=unsubscribe_url,
-        known_facts=_known_facts(session, lead, sender_name, sender_email, outreach),
+        known_facts=_known_facts(lead, enrichment, sender_name, sender_email, outreach),
     )
     return LeadEmail(
         lead=lead,
@@ -97,9 +97,13 @@ def safety_report_for(
 
 
 def _known_facts(
-    session: Session, lead: Lead, sender_name: str, sender_email: str, outreach: OutreachSettings
+    lead: Lead,
+    enrichment: Enrichment | None,
+    sender_name: str,
+    sender_email: str,
+    outreach: OutreachSettings,
 ) -> tuple[str, ...]:
-    enrichment = leads.get_enrichment(session, lead.partition_key)
+    """What a draft may state: the form, the enrichment and the sender's identity."""
     return (
         lead.first_name,
         lead.last_name,
