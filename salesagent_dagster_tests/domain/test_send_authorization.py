@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from salesagent_dagster.defs.review.review_service import OVERRIDABLE_RULES
-from salesagent_dagster.domain.safety.findings import HARD_RULES, Finding
+from salesagent_dagster.domain.safety.findings import HARD_RULES, OVERRIDABLE_RULES, Finding
 from salesagent_dagster.domain.send_authorization import (
     RULES,
     DecisionFacts,

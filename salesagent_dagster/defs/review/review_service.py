@@ -17,17 +17,11 @@ from sqlalchemy.orm import Session
 from salesagent_dagster.defs.leads.outgoing_email import outgoing_email_for, safety_report_for
 from salesagent_dagster.domain.draft_writer import compliance_footer
 from salesagent_dagster.domain.mime_message import new_message_id
-from salesagent_dagster.domain.safety.findings import HARD_RULES, Finding
+from salesagent_dagster.domain.safety.findings import HARD_RULES, OVERRIDABLE_RULES, Finding
 from salesagent_dagster.domain.send_authorization import Authorization
 from salesagent_dagster.resources.outreach_settings import OutreachSettings
 from salesagent_dagster.store import audit, drafts, reviews, send_ledger
 from salesagent_dagster.store.models import Draft, ReviewDecision
-
-# Soft rules an operator may take responsibility for; the hard ones never (DESIGN I-8).
-OVERRIDABLE_RULES = frozenset(
-    {"pii", "prohibited_content", "unresolved_placeholder", "unsupported_fact", "allowlist",
-     "competitor", "role_account"}
-)  # fmt: skip
 
 
 class ReviewAction(StrEnum):

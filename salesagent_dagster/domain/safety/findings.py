@@ -11,6 +11,14 @@ HARD_RULES = frozenset(
 )
 
 
+# Soft rules an operator may take responsibility for, with a reason; every rule is one or
+# the other (send_limit is neither: a full window defers the send, it refuses nothing).
+OVERRIDABLE_RULES = frozenset(
+    {"pii", "prohibited_content", "unresolved_placeholder", "unsupported_fact", "allowlist",
+     "competitor", "role_account"}
+)  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Finding:
     """What kind of problem, and where: never the offending value itself."""
