@@ -246,27 +246,31 @@ class HubSpotResource(ConfigurableResource):
         """An EMAIL engagement on the contact's timeline."""
         from hubspot.crm.objects.emails import SimplePublicObjectInputForCreate as EmailInput
 
-        body = EmailInput(
-            properties=properties, associations=[_association(contact_id, EMAIL_TO_CONTACT)]
+        return self._create_on_contact(
+            "emails", EmailInput, EMAIL_TO_CONTACT, contact_id, properties
         )
-        created = self._call(
-            "create email engagement",
-            lambda: self.client.crm.objects.emails.basic_api.create(
-                simple_public_object_input_for_create=body,
-                _request_timeout=self.request_timeout_seconds,
-            ),
-        )
-        return str(created.id)
 
     def create_task(self, contact_id: str, properties: dict[str, str]) -> str:
         from hubspot.crm.objects.tasks import SimplePublicObjectInputForCreate as TaskInput
 
-        body = TaskInput(
-            properties=properties, associations=[_association(contact_id, TASK_TO_CONTACT)]
+        return self._create_on_contact("tasks", TaskInput, TASK_TO_CONTACT, contact_id, properties)
+
+    def _create_on_contact(
+        self,
+        object_type: str,
+        input_class: Any,
+        association_type: int,
+        contact_id: str,
+        properties: dict[str, str],
+    ) -> str:
+        """Create an engagement object associated with the contact; its HubSpot id."""
+        body = input_class(
+            properties=properties, associations=[_association(contact_id, association_type)]
         )
+        api = getattr(self.client.crm.objects, object_type).basic_api
         created = self._call(
-            "create task",
-            lambda: self.client.crm.objects.tasks.basic_api.create(
+            f"create {object_type}",
+            lambda: api.create(
                 simple_public_object_input_for_create=body,
                 _request_timeout=self.request_timeout_seconds,
             ),
