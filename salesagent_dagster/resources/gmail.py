@@ -1,8 +1,9 @@
 """Gmail through the official clients (`google-api-python-client` + `google-auth`).
 
-Sends are made with the client's own retries off (`num_retries=0`): the client would
-otherwise repeat a send the server had accepted. Anything that leaves the outcome open is
-raised as `UnclearSendOutcome`, and the caller reconciles by Message-ID (DESIGN I-1).
+Sends are made with the client's own retries off (`num_retries=0`) over `NoReplayHttp`,
+which keeps httplib2 from repeating a request whose answer was lost (resources/transport.py
+names every layer). Anything that leaves the outcome open is raised as `UnclearSendOutcome`,
+and the caller reconciles by Message-ID (DESIGN I-1, I-14).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from salesagent_dagster.resources.errors import (
     is_transient_status,
     retry_after_from_headers,
 )
+from salesagent_dagster.resources.transport import NoReplayHttp
 
 SERVICE = "Gmail"
 DEFAULT_GMAIL_API_BASE_URL = "https://gmail.googleapis.com"
@@ -83,7 +85,7 @@ class GmailResource(ConfigurableResource):
                 scopes=GMAIL_SCOPES,
             )
             http = google_auth_httplib2.AuthorizedHttp(
-                credentials, http=httplib2.Http(timeout=self.request_timeout_seconds)
+                credentials, http=NoReplayHttp(timeout=self.request_timeout_seconds)
             )
             self._service = build(
                 "gmail",
@@ -278,8 +280,12 @@ def _translated_errors(operation: str) -> Iterator[None]:
     try:
         yield
     except RefreshError as exc:
-        # google-auth raises RefreshError for invalid_grant: the user revoked us or the
-        # token expired. Only a person can fix that.
+        if exc.retryable:
+            # The token endpoint answered 429/5xx (after google-auth's own tries): the grant
+            # is fine, the service is not. Never a reason to ask for a reconnect.
+            raise TransientServiceError(SERVICE, f"{operation}: token refresh failed") from exc
+        # invalid_grant and other refusals: the user revoked us or the token expired. Only
+        # a person can fix that.
         raise AuthorizationRevoked(
             SERVICE, f"{operation}: Gmail authorisation was revoked; reconnect Gmail"
         ) from exc

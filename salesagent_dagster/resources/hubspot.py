@@ -1,8 +1,9 @@
 """HubSpot through the official client (`hubspot-api-client`).
 
 Only the base URL changes between the real API, the local emulator and any other
-implementation of HubSpot's REST API. The client does not retry and has no default timeout,
-so every call here passes one and maps failures onto our typed errors.
+implementation of HubSpot's REST API. The client has no default timeout, so every call here
+passes one and maps failures onto our typed errors; urllib3 under it repeats only what
+cannot create anything twice (`HUBSPOT_RETRY`, resources/transport.py).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from salesagent_dagster.resources.errors import (
     is_transient_status,
     retry_after_from_headers,
 )
+from salesagent_dagster.resources.transport import HUBSPOT_RETRY, hubspot_http_adapter
 
 SERVICE = "HubSpot"
 DEFAULT_HUBSPOT_API_BASE_URL = "https://api.hubapi.com"
@@ -74,6 +76,7 @@ class HubSpotResource(ConfigurableResource):
                 access_token=self.access_token,
                 host=self.api_base_url.rstrip("/"),
                 base_url=self.api_base_url.rstrip("/"),
+                retry=HUBSPOT_RETRY,
             )
         return self._client
 
@@ -117,6 +120,8 @@ class HubSpotResource(ConfigurableResource):
         request = HubSpotRequest(self.client.config, {"method": "GET", "path": path, "qs": query})
         if self._http is None:
             self._http = requests.Session()
+            self._http.mount("http://", hubspot_http_adapter())
+            self._http.mount("https://", hubspot_http_adapter())
         try:
             response = self._http.request(
                 request.get_method(),
@@ -341,6 +346,10 @@ def _translated_errors(operation: str, conflict_ok: bool) -> Iterator[None]:
         status = getattr(exc, "status", None)
         if type(exc).__name__ != "ApiException" or not isinstance(status, int):
             raise
+        if status == 0:
+            # The generated client's word for "no HTTP answer" (a TLS failure mid-call):
+            # the request may have been carried out, so this is never a permanent refusal.
+            raise TransientServiceError(SERVICE, f"{operation}: no answer ({exc})") from exc
         if status == 409 and conflict_ok:
             raise _Conflict() from exc
         raise _status_error(

@@ -45,6 +45,7 @@ class GoogleOAuth:
         self._access: dict[str, tuple[str, float]] = {}  # access token -> (mailbox, expiry)
         self._revoked: set[str] = set()
         self._lock = threading.Lock()
+        self.tokens_issued = 0  # access tokens minted: shows a replayed refresh in tests
 
     @property
     def mailboxes(self) -> list[str]:
@@ -111,6 +112,7 @@ class GoogleOAuth:
                 )
             access_token = "ya29.sandbox-" + secrets.token_urlsafe(32)
             self._access[access_token] = (mailbox, time.time() + self.ttl_seconds)
+            self.tokens_issued += 1
         return Response(
             200,
             {

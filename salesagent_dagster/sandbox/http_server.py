@@ -8,9 +8,12 @@ exactly like the real service's 429 to the official client.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import signal
+import socket
+import struct
 import threading
 import time
 import traceback
@@ -25,8 +28,17 @@ from urllib.parse import parse_qs, unquote, urlsplit
 # accept_then_fail: do the work (e.g. store the sent message), then answer `status`
 # accept_then_hang: do the work, then wait `seconds` before answering (a client timeout fires)
 # accept_then_drop: do the work, then close the connection without any answer
+# drop:             close the connection without any answer, and without doing the work
 # latency:          wait `ms`, then handle normally
-FAULT_MODES = ("status", "accept_then_fail", "accept_then_hang", "accept_then_drop", "latency")
+# A drop is an orderly close (FIN) unless `reset` is set: then the peer sees a TCP reset.
+FAULT_MODES = (
+    "status",
+    "accept_then_fail",
+    "accept_then_hang",
+    "accept_then_drop",
+    "drop",
+    "latency",
+)
 
 
 class ApiError(Exception):
@@ -128,10 +140,12 @@ class Fault:
     ms: float = 0.0  # latency
     message: str | None = None  # overrides the service's default message for `status`
     reason: str | None = None  # Gmail `errors[].reason`, e.g. userRateLimitExceeded on a 403
+    reset: bool = False  # drops: a TCP reset instead of an orderly close
 
     def __post_init__(self) -> None:
         self.count, self.status = int(self.count), int(self.status)  # JSON may send "2"
         self.seconds, self.ms = float(self.seconds), float(self.ms)
+        self.reset = str(self.reset).lower() in ("true", "1")
         if self.retry_after is not None:
             self.retry_after = float(self.retry_after)
         if self.mode not in FAULT_MODES:
@@ -182,7 +196,11 @@ class FaultRegistry:
 
 
 class _DropConnection(Exception):
-    """Close the socket without answering (accept_then_drop)."""
+    """Close the socket without answering (drop, accept_then_drop)."""
+
+    def __init__(self, reset: bool) -> None:
+        super().__init__("drop")
+        self.reset = reset
 
 
 class EmulatorServer:
@@ -244,6 +262,7 @@ class EmulatorServer:
         ms: float = 0.0,
         message: str | None = None,
         reason: str | None = None,
+        reset: bool = False,
     ) -> Fault:
         """Same as `POST /_admin/faults`; see `Fault` and FAULT_MODES."""
         return self.faults.add(
@@ -258,6 +277,7 @@ class EmulatorServer:
                 "ms": ms,
                 "message": message,
                 "reason": reason,
+                "reset": reset,
             }
         )
 
@@ -301,12 +321,14 @@ class EmulatorServer:
             injected.headers["Retry-After"] = f"{fault.retry_after:g}"
         if fault.mode == "status":
             return self._error(request, injected)
+        if fault.mode == "drop":
+            raise _DropConnection(fault.reset)
         response = self._handle(handler, request)  # the work is done ...
         if fault.mode == "accept_then_hang":
             time.sleep(fault.seconds)  # ... and the answer comes after the client gave up
             return response
         if fault.mode == "accept_then_drop":
-            raise _DropConnection()
+            raise _DropConnection(fault.reset)
         return self._error(request, injected)  # accept_then_fail
 
     def _handle(self, handler: Handler, request: Request) -> Response:
@@ -356,7 +378,17 @@ def _handler_class(server: EmulatorServer) -> type[BaseHTTPRequestHandler]:
             )
             try:
                 response = server.dispatch(request, parts.path)
-            except _DropConnection:
+            except _DropConnection as drop:
+                if drop.reset:
+                    # Linger 0 makes close() send RST, and closing here, before the
+                    # server's own shutdown(SHUT_WR), keeps it from sending a FIN first.
+                    self.connection.setsockopt(
+                        socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                    )
+                    self.wfile.close()
+                    self.rfile.close()
+                    self.connection.close()
+                    self.wfile = io.BytesIO()  # what the server still flushes after us
                 self.close_connection = True
                 return
             payload = response.encoded()
