@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from salesagent_dagster.domain.safety.findings import Finding
 from salesagent_dagster.store.models import Enrichment, Lead, Submission, utc_now
 
 
 def save_lead(session: Session, lead: Lead) -> Lead:
     """Insert or replace a lead (a re-run of `lead` re-derives it from the same submission)."""
     return session.merge(lead)
+
+
+def finding_records(findings: Iterable[Finding]) -> list[dict[str, str]]:
+    """How a lead's input findings are stored: kind and field, never the value typed."""
+    return [{"rule": f.rule, "kind": f.kind, "where": f.where} for f in findings]
+
+
+def input_findings(lead: Lead) -> tuple[Finding, ...]:
+    """The `suspicious_input` findings recorded when the lead was read (none on older rows)."""
+    return tuple(
+        Finding(str(r["rule"]), str(r["kind"]), str(r["where"])) for r in lead.input_findings or []
+    )
 
 
 def get_lead(session: Session, partition_key: str) -> Lead | None:

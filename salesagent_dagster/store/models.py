@@ -110,6 +110,8 @@ class Lead(Base):
     message: Mapped[str] = mapped_column(Text, default="")
     qualified: Mapped[bool] = mapped_column(Boolean)
     status_reason: Mapped[str] = mapped_column(Text)
+    # `suspicious_input` findings on the submission ({rule, kind, where}, never a value): I-11.
+    input_findings: Mapped[list[Any] | None] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
 
 
