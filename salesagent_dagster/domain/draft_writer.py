@@ -3,12 +3,26 @@
 The draft uses only facts we hold (the form and the enrichment), so the safety checks can
 verify that nothing in it was invented. The compliance footer is added here, once, so no
 path can build an email without it.
+
+The form is untrusted input (DESIGN I-11), so the writer takes from it only what has the shape
+of a name: the first name, company and job title pass through the same cleaning as at intake
+(safety/form_input.py) whoever calls, and one that is not a name is left out (the greeting
+becomes "Hello,", the subject drops the company). The lead's message is never quoted, not even
+a sentence: the writer only knows whether there was one, so no link, markup or address a
+stranger typed can reach a recipient through it. A thread subject from the person's earlier
+mail is used only when it is clean text.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from salesagent_dagster.domain.safety.form_input import (
+    clean_company_name,
+    clean_job_title,
+    clean_person_name,
+    clean_subject_line,
+)
 from salesagent_dagster.domain.voice_profile import VoiceProfile
 
 
@@ -20,7 +34,8 @@ class DraftFacts:
     company: str
     job_title: str
     industry: str
-    message: str
+    # Whether they wrote a message: its text is never quoted (I-11), so the writer gets none.
+    left_message: bool
     replied_before: bool
     # The subject of their latest mail to the rep: our answer joins that thread.
     thread_subject: str = ""
@@ -50,27 +65,26 @@ def compose_draft(
     """Subject and plain-text body; the HTML part is derived from this text by the MIME
     builder, so both parts always say the same thing."""
     template = "brief" if voice.is_brief else "standard"
-    about = f" for {facts.company}" if facts.company else ""
-    subject = (
-        reply_subject(facts.thread_subject)
-        if facts.thread_subject
-        else (f"Your demo request{about}")
-    )
+    first_name = clean_person_name(facts.first_name).value
+    company = clean_company_name(facts.company).value
+    job_title = clean_job_title(facts.job_title).value
+    thread_subject = clean_subject_line(facts.thread_subject)
+    about = f" for {company}" if company else ""
+    subject = reply_subject(thread_subject) if thread_subject else f"Your demo request{about}"
     we = "we're" if voice.uses_contractions else "we are"
     i_would = "I'd" if voice.uses_contractions else "I would"
+    i_have = "I've" if voice.uses_contractions else "I have"
 
-    greeting = f"{voice.greeting} {facts.first_name}," if facts.first_name else "Hello,"
+    greeting = f"{voice.greeting} {first_name}," if first_name else "Hello,"
     lines = [greeting, ""]
     if facts.replied_before:
         lines.append(f"Good to hear from you again, and thanks for asking for a demo{about}.")
     else:
         lines.append(f"Thanks for asking for a demo{about}.")
-    if facts.message:
-        lines.append(
-            f'You mentioned: "{_first_sentence(facts.message)}" - {we} glad to dig into that.'
-        )
+    if facts.left_message:
+        lines.append(f"{i_have} read the note you left with it, and {we} glad to dig into that.")
     if template == "standard":
-        role = f" as {facts.job_title}" if facts.job_title else ""
+        role = f" as {job_title}" if job_title else ""
         lines.append(
             f"{i_would} like to show you how teams like yours{role} handle this, "
             "using your own use case rather than a generic tour."
@@ -92,12 +106,3 @@ def compliance_footer(sender: SenderIdentity, unsubscribe_url: str) -> str:
         f"{sender.postal_address}\n"
         f"You are receiving this because you requested a demo. Unsubscribe: {unsubscribe_url}"
     )
-
-
-def _first_sentence(message: str, limit: int = 140) -> str:
-    sentence = message.strip().split("\n", 1)[0]
-    for stop in (". ", "? ", "! "):
-        if stop in sentence:
-            sentence = sentence.split(stop, 1)[0]
-    sentence = sentence.replace('"', "'").strip()
-    return sentence if len(sentence) <= limit else sentence[: limit - 1].rstrip() + "…"

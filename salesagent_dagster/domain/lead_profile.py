@@ -3,6 +3,12 @@
 Qualification is about whether we may and should write to this person at all; how good a
 fit they are is the ICP score's job (icp.py), and whether to send unattended is the rules
 engine's (approval_rules.py).
+
+The form is untrusted input (DESIGN I-11): names, company and job title are cleaned here, once,
+to what a name can be (safety/form_input.py); a field that is not a name is stored empty, so
+no later step (the draft, the To header, the CRM contact) can use it, and the attempt is kept
+as a `suspicious_input` finding that sends the lead to review. The message is kept for the
+operator but is never quoted to the recipient.
 """
 
 from __future__ import annotations
@@ -16,6 +22,13 @@ from salesagent_dagster.domain.email_address import (
     EmailAddress,
     InvalidEmailAddress,
     parse_email_address,
+)
+from salesagent_dagster.domain.safety.findings import Finding
+from salesagent_dagster.domain.safety.form_input import (
+    clean_company_name,
+    clean_job_title,
+    clean_person_name,
+    screen_message,
 )
 
 # Form field names we read, with the aliases HubSpot forms commonly use.
@@ -40,7 +53,8 @@ _MAX_MESSAGE = 5000
 
 @dataclass(frozen=True)
 class LeadProfile:
-    """A submission's fields, cleaned: safe to put in a header or a template."""
+    """A submission's fields, cleaned: the names, company and job title are safe to put in a
+    header or a template (or empty); the message is for a person to read, never to quote."""
 
     email: EmailAddress | None
     first_name: str
@@ -53,6 +67,8 @@ class LeadProfile:
     country: str
     industry: str
     message: str
+    # What the submitter typed that looked like an attempt (I-11): kind and field, no values.
+    input_findings: tuple[Finding, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -90,18 +106,30 @@ def build_lead_profile(values: Mapping[str, str]) -> tuple[LeadProfile, str | No
         email = parse_email_address(field("email"))
     except InvalidEmailAddress as exc:
         email, email_problem = None, exc.reason
+    first_name = clean_person_name(field("first_name"), "first name")
+    last_name = clean_person_name(field("last_name"), "last name")
+    company = clean_company_name(field("company"))
+    job_title = clean_job_title(field("job_title"))
+    message = clean_message(field("message"))
     profile = LeadProfile(
         email=email,
-        first_name=clean_text(field("first_name"), 80),
-        last_name=clean_text(field("last_name"), 80),
-        company=clean_text(field("company")),
-        job_title=clean_text(field("job_title")),
+        first_name=first_name.value,
+        last_name=last_name.value,
+        company=company.value,
+        job_title=job_title.value,
         phone=clean_text(field("phone"), 40),
         website_domain=website_domain(field("website")),
         employees=parse_employee_count(field("employees")),
         country=clean_text(field("country"), 80),
         industry=clean_text(field("industry"), 120),
-        message=clean_message(field("message")),
+        message=message,
+        input_findings=(
+            first_name.findings
+            + last_name.findings
+            + company.findings
+            + job_title.findings
+            + screen_message(message)
+        ),
     )
     return profile, email_problem
 

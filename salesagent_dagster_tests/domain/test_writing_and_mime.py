@@ -27,7 +27,7 @@ UNSUB = "https://seller.io/unsubscribe?lead=sub_1&sig=abc"
 def facts(**overrides):
     base = {
         "first_name": "José", "company": "Acme", "job_title": "CTO", "industry": "Software",
-        "message": "We need help with routing. Also pricing?", "replied_before": False,
+        "left_message": True, "replied_before": False,
     }  # fmt: skip
     base.update(overrides)
     return DraftFacts(**base)
@@ -37,7 +37,8 @@ def test_draft_uses_voice_facts_and_footer():
     draft = compose_draft(facts(), DEFAULT_VOICE, SENDER, UNSUB)
     assert draft.subject == "Your demo request for Acme"
     assert draft.body_text.startswith("Hi José,")
-    assert '"We need help with routing"' in draft.body_text
+    # The message is referred to, never quoted (DESIGN I-11): the writer gets no text of it.
+    assert "read the note you left" in draft.body_text
     assert "as CTO" in draft.body_text
     assert check_compliance_footer(draft.body_text, SENDER.postal_address, UNSUB) == []
 

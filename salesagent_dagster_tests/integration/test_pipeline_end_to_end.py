@@ -86,9 +86,15 @@ def test_header_injection_in_a_name_never_reaches_a_header(seeded):
         from salesagent_dagster.store.models import Lead
 
         mallory = session.scalar(select(Lead).where(Lead.email == "mallory@shady-leads.io"))
-        assert mallory.first_name == "Mallory Bcc: everyone@corp.example"
+        # I-11: a field holding a line break and a header is no name; it is not used at all,
+        # and the attempt is recorded as a soft finding that keeps the lead for a person.
+        assert mallory.first_name == ""
+        assert {f.rule for f in leads.input_findings(mallory)} == {"suspicious_input"}
         draft = drafts.latest_draft(session, mallory.partition_key)
         assert "\r" not in draft.subject and "\n" not in draft.subject
+        assert draft.body_text.startswith("Hello,\n") and "Bcc" not in draft.body_text
+        decision = drafts.latest_decision(session, mallory.partition_key)
+        assert decision.outcome == "needs_review" and "suspicious_input" in decision.rationale
 
 
 def test_hubspot_gets_contacts_engagements_and_tasks_once(seeded):

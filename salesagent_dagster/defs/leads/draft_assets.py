@@ -50,7 +50,7 @@ def draft(
                 company=lead_row.company,
                 job_title=lead_row.job_title,
                 industry=lead_row.industry,
-                message=lead_row.message,
+                left_message=bool(lead_row.message),
                 replied_before=enriched.replied_before,
                 thread_subject=enriched.reply_subject or "",
             ),
@@ -77,7 +77,9 @@ def draft(
                 voice_profile=voice.as_dict(),
                 author="agent",
             )
-    # The one place PII is allowed in metadata: what the operator reads to approve (I-6).
+    # The one place PII is allowed in metadata: what the operator reads to approve (I-6). The
+    # writer takes only cleaned names, company and title from the form and never quotes the
+    # message (I-11), so nothing else a submitter typed reaches the instance through here.
     yield MaterializeResult(
         metadata={
             "draft_version": saved.version,

@@ -70,6 +70,7 @@ def lead(
                 message=profile.message,
                 qualified=verdict.qualified,
                 status_reason=verdict.reason,
+                input_findings=leads.finding_records(profile.input_findings),
             ),
         )
     return MaterializeResult(
@@ -77,6 +78,8 @@ def lead(
             "qualified": verdict.qualified,
             "reason": verdict.reason,
             "free_mail": bool(profile.email and profile.email.is_free_mail),
+            # Which fields looked like an attempt (I-11): field and kind, never what was typed.
+            "suspicious_input": [f.describe() for f in profile.input_findings],
         }
     )
 

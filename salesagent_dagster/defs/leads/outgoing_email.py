@@ -18,6 +18,7 @@ from salesagent_dagster.domain.safety.draft_review import (
     SafetyReport,
     review_draft,
 )
+from salesagent_dagster.domain.safety.form_input import recipient_display_name
 from salesagent_dagster.resources.outreach_settings import OutreachSettings
 from salesagent_dagster.store import drafts, leads, send_ledger, suppression
 from salesagent_dagster.store.models import Draft, Enrichment, Lead, utc_now
@@ -47,7 +48,7 @@ def outgoing_email_for(
         return None
     enrichment = leads.get_enrichment(session, partition_key)
     replying_to = enrichment.reply_message_id if enrichment else None
-    recipient_name = f"{lead.first_name} {lead.last_name}".strip()
+    recipient_name = recipient_display_name(lead.first_name, lead.last_name)
     unsubscribe_url = outreach.unsubscribe_link(partition_key)
     email = OutgoingEmail(
         sender_name=sender_name or sender_email,
@@ -70,6 +71,7 @@ def outgoing_email_for(
         postal_address=outreach.postal_address,
         unsubscribe_url=unsubscribe_url,
         known_facts=_known_facts(lead, enrichment, sender_name, sender_email, outreach),
+        input_findings=leads.input_findings(lead),
     )
     return LeadEmail(
         lead=lead,

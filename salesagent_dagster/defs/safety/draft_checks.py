@@ -33,6 +33,7 @@ CHECK_DESCRIPTIONS = {
     "draft_has_compliance_footer": "Postal address, unsubscribe link and List-Unsubscribe.",
     "recipient_is_allowed": "Valid, not suppressed, allowed, not a role or competitor address.",
     "within_send_limits": "Per-contact and per-mailbox windows have room.",
+    "form_input_is_clean": "No line breaks, headers, addresses, links or markup in the form.",
 }
 
 

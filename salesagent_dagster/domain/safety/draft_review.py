@@ -31,6 +31,7 @@ CHECK_NAMES = (
     "draft_has_compliance_footer",
     "recipient_is_allowed",
     "within_send_limits",
+    "form_input_is_clean",
 )
 
 
@@ -44,6 +45,9 @@ class DraftUnderReview:
     unsubscribe_url: str
     # What the draft may state: the lead's form, enrichment and the sender's identity.
     known_facts: tuple[str, ...] = ()
+    # `suspicious_input` findings on the submission the draft answers (form_input.py, I-11):
+    # they stay with every version, an operator's edit included, until someone overrides them.
+    input_findings: tuple[Finding, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -95,5 +99,6 @@ def review_draft(draft: DraftUnderReview, context: SafetyContext) -> SafetyRepor
                 draft.recipient_email, context.recipient_policy, is_suppressed=context.is_suppressed
             ),
             "within_send_limits": check_send_limits(context.volume, context.limits),
+            "form_input_is_clean": list(draft.input_findings),
         }
     )

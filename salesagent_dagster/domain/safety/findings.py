@@ -13,9 +13,11 @@ HARD_RULES = frozenset(
 
 # Soft rules an operator may take responsibility for, with a reason; every rule is one or
 # the other (send_limit is neither: a full window defers the send, it refuses nothing).
+# suspicious_input: the form carried line breaks, headers, addresses, links or markup (I-11);
+# nothing of it reaches the email, but a person decides whether to write to that address.
 OVERRIDABLE_RULES = frozenset(
     {"pii", "prohibited_content", "unresolved_placeholder", "unsupported_fact", "allowlist",
-     "competitor", "role_account"}
+     "competitor", "role_account", "suspicious_input"}
 )  # fmt: skip
 
 

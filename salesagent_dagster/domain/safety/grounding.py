@@ -82,7 +82,7 @@ def template_vocabulary() -> frozenset[str]:
                 voice = VoiceProfile(
                     average_sentence_words=8 if brief else 16, uses_contractions=contractions
                 )
-                facts = DraftFacts("", "", "", "", "", replied)
+                facts = DraftFacts("", "", "", "", True, replied)
                 composed = compose_draft(facts, voice, sender, "")
                 words |= _words(composed.subject) | _words(composed.body_text)
     return frozenset(words)
