@@ -30,7 +30,7 @@ from salesagent_dagster.resources.errors import (
     is_transient_status,
     retry_after_from_headers,
 )
-from salesagent_dagster.resources.transport import HUBSPOT_RETRY, hubspot_http_adapter
+from salesagent_dagster.resources.transport import HUBSPOT_RETRY
 
 SERVICE = "HubSpot"
 DEFAULT_HUBSPOT_API_BASE_URL = "https://api.hubapi.com"
@@ -120,8 +120,6 @@ class HubSpotResource(ConfigurableResource):
         request = HubSpotRequest(self.client.config, {"method": "GET", "path": path, "qs": query})
         if self._http is None:
             self._http = requests.Session()
-            self._http.mount("http://", hubspot_http_adapter())
-            self._http.mount("https://", hubspot_http_adapter())
         try:
             response = self._http.request(
                 request.get_method(),

@@ -22,12 +22,15 @@ Gmail (`google-api-python-client` -> `google-auth-httplib2` -> `httplib2`)
   connection carry a non-idempotent request once and refuses the replay. It also follows no
   redirects (a 307/308 would repost the body elsewhere).
 
-HubSpot (`hubspot-api-client` -> `urllib3`, and `requests` -> `urllib3` for raw GETs)
+HubSpot (`hubspot-api-client` -> `urllib3`, and `requests` -> `urllib3` for form polling)
 - The generated APIs do not retry by themselves; urllib3's default `Retry(3)` under them
   repeats connect failures for every method (safe: nothing was sent), reads and statuses
   only for idempotent methods, but "other" errors (TLS failures mid-answer) for *every*
   method, and follows 307/308 with the body. `HUBSPOT_RETRY` keeps the first two and turns
-  the others off; the same object is mounted under the `requests` session.
+  the others off.
+- The `requests` session that polls form submissions (GET only) keeps requests' default
+  `HTTPAdapter(max_retries=0)`: nothing is repeated, and a 429 skips the sensor tick rather
+  than holding it in a Retry-After sleep; the next tick reads again.
 """
 
 from __future__ import annotations
@@ -35,7 +38,6 @@ from __future__ import annotations
 from typing import Any
 
 import httplib2
-from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 # Methods whose repetition cannot change anything on the server (RFC 9110 section 9.2.2).
@@ -51,11 +53,6 @@ HUBSPOT_RETRY = Retry(
     allowed_methods=REPLAY_SAFE_METHODS,
     raise_on_status=False,  # a last 429/5xx reaches our typed errors with its Retry-After
 )
-
-
-def hubspot_http_adapter() -> HTTPAdapter:
-    """For the `requests` session beside the generated client: the same replay rules."""
-    return HTTPAdapter(max_retries=HUBSPOT_RETRY)
 
 
 class ReplayRefused(httplib2.HttpLib2Error):
