@@ -22,13 +22,16 @@ def bench(
     latency_leads: int, burst: int, faults: bool, rules: bool, leads: int, fault_share: float
 ) -> None:
     """p50/p95 latency and burst drain rate on the real daemon path, or (--faults) the send
-    path under faults: duplicates, lost leads, dead letters, sends/min, or (--rules) each
+    path under faults: duplicates, lost leads, dead letters, deliveries/min, or (--rules) each
     safety rule's precision and recall on the labelled test set."""
     if rules:
         click.echo(precision_report(load_cases()))
         return
     if faults:
-        click.echo(f"{leads} leads, {fault_share:.0%} with a fault, real sends to the emulator...")
+        click.echo(
+            f"{leads} leads, {fault_share:.0%} with a fault, batches alternating real sends and "
+            "Gmail drafts against the emulators..."
+        )
         click.echo(format_fault_figures(run_fault_bench(leads, fault_share)))
         return
     click.echo("starting the emulators and dagster-daemon (a few minutes)...")
