@@ -71,6 +71,11 @@ def database_url() -> str:
     return env("SALESAGENT_DATABASE_URL") or f"sqlite:///{dagster_home() / 'salesagent.db'}"
 
 
+def app_db_is_embedded() -> bool:
+    """True when the app DB is the SQLite file under DAGSTER_HOME (no URL configured)."""
+    return not env("SALESAGENT_DATABASE_URL")
+
+
 @dataclass(frozen=True)
 class Resources:
     hubspot: HubSpotResource
@@ -93,6 +98,18 @@ def resources_from_env(resolve_secrets: bool = False) -> Resources:
 
     def secret(name: str) -> str:
         return env(name) if resolve_secrets else EnvVar(name)
+
+    def hash_salt() -> str:
+        # The salt keys every suppression hash and unsubscribe signature: a secret, so an
+        # EnvVar like the tokens. Unset, an EnvVar would fail every run, so the development
+        # default goes in as a plain value instead: it is printed in this file and the README
+        # and `salesagent doctor` flags it, so the UI showing it gives nothing away. Writing
+        # the default into os.environ so that the EnvVar resolves would be a side effect of
+        # loading the definitions: every process started from this one (run workers, the
+        # daemon, dbt) would inherit a salt that looks configured, and it would outlive any
+        # test that sets or unsets the variable. Each process decides from its own env, and
+        # the salt is stripped where it is used (OutreachSettings.salt) as env() strips it.
+        return secret("SALESAGENT_HASH_SALT") if env("SALESAGENT_HASH_SALT") else DEV_HASH_SALT
 
     sender_email = env("SENDER_EMAIL")
     sender_domain = sender_email.rsplit("@", 1)[-1] if "@" in sender_email else "example.com"
@@ -135,7 +152,7 @@ def resources_from_env(resolve_secrets: bool = False) -> Resources:
                 "SALESAGENT_UNSUBSCRIBE_URL", f"https://{sender_domain}/unsubscribe"
             ),
             booking_url=env("SALESAGENT_BOOKING_URL", f"https://{sender_domain}/book-a-demo"),
-            hash_salt=env("SALESAGENT_HASH_SALT", DEV_HASH_SALT),
+            hash_salt=hash_salt(),
             allowlist=env("SALESAGENT_ALLOWLIST"),
             denylist=env("SALESAGENT_DENYLIST"),
             competitor_domains=env("SALESAGENT_COMPETITOR_DOMAINS"),

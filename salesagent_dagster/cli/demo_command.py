@@ -17,7 +17,7 @@ import requests
 
 from salesagent_dagster.cli.process_command import process_once_report
 from salesagent_dagster.local.demo_seed import seed_demo
-from salesagent_dagster.local.instance import prepare_dagster_home
+from salesagent_dagster.local.instance import start_local_instance
 from salesagent_dagster.local.sandbox_stack import SANDBOX_SENDER, apply_env, running_sandbox
 from salesagent_dagster.settings import dagster_home
 
@@ -29,7 +29,7 @@ def demo(keep: bool) -> None:
     home = dagster_home().resolve()
     if not keep and home.exists():
         shutil.rmtree(home)
-    prepare_dagster_home()
+    start_local_instance()
     with running_sandbox() as stack:
         apply_env(stack.env)
         leads = seed_demo(stack.hubspot.url, stack.gmail.url)

@@ -68,39 +68,27 @@ def check_app_db() -> CheckResult:
 def check_app_db_migrated() -> CheckResult:
     """Reach the app DB and compare its migration with the code's head, changing nothing:
     a probe must not migrate (the deploy's `salesagent db upgrade` step does)."""
-    from alembic.config import Config
-    from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
-
     from salesagent_dagster.cli.db_commands import _redacted
-    from salesagent_dagster.store.database import MIGRATIONS_DIR, get_engine
+    from salesagent_dagster.store.database import UPGRADE_FIX, code_revisions, database_revision
 
     url = database_url()
     if url.startswith("sqlite:///") and not Path(url.split("///", 1)[1]).exists():
         return CheckResult(
             "app DB", False, f"{url} does not exist",
-            "run `salesagent db upgrade`, or set SALESAGENT_DATABASE_URL",
+            f"{UPGRADE_FIX}, or set SALESAGENT_DATABASE_URL",
         )  # fmt: skip
     try:
-        with get_engine(url).connect() as connection:
-            current = set(MigrationContext.configure(connection).get_current_heads())
+        current = database_revision(url)
     except Exception as exc:
         return _app_db_unreachable(url, exc)
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    heads = set(ScriptDirectory.from_config(config).get_heads())
-    if current != heads:
+    head = code_revisions()[-1]
+    if current != head:
         return CheckResult(
             "app DB", False,
-            f"{_redacted(url)} at migration {_revisions(current)}, the code needs "
-            f"{_revisions(heads)}",
-            "run `salesagent db upgrade` (the compose `migrate` service does on start)",
+            f"{_redacted(url)} at migration {current or 'none'}, the code needs {head}",
+            f"{UPGRADE_FIX} (the compose `migrate` service does on start)",
         )  # fmt: skip
     return CheckResult("app DB", True, f"{_redacted(url)} reachable, migrations at head")
-
-
-def _revisions(revisions: set[str]) -> str:
-    return ", ".join(sorted(revisions)) or "none"
 
 
 def _app_db_unreachable(url: str, exc: Exception) -> CheckResult:

@@ -74,7 +74,7 @@ def export(email: str | None, from_stdin: bool, output: Path | None) -> None:
         export_person(
             _address(email, from_stdin),
             session_factory=resources.app_store.session,
-            hash_salt=resources.outreach.hash_salt,
+            hash_salt=resources.outreach.salt,
         )
     )
     if output is None:

@@ -7,7 +7,7 @@ import json
 import click
 from dagster import DagsterInstance
 
-from salesagent_dagster.local.instance import prepare_dagster_home
+from salesagent_dagster.local.instance import start_local_instance
 from salesagent_dagster.local.lead_outcomes import format_table, lead_outcomes, submissions_since
 from salesagent_dagster.local.one_tick import run_one_tick
 from salesagent_dagster.settings import resources_from_env
@@ -24,7 +24,7 @@ def process(once: bool, as_json: bool) -> None:
 def process_once_report(as_json: bool) -> str:
     from salesagent_dagster.definitions import build_definitions
 
-    prepare_dagster_home()
+    start_local_instance()
     definitions = build_definitions()
     app_store = resources_from_env().app_store
     with DagsterInstance.get() as instance:

@@ -162,7 +162,8 @@ def edit(
         save_edit,
     )
 
-    resources = resources_from_env()
+    # Resolved: the edit signs the unsubscribe link with the salt and names the sender.
+    resources = resources_from_env(resolve_secrets=True)
     with resources.app_store.session() as session:
         latest = drafts.latest_draft(session, partition_key)
         if latest is None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from salesagent_dagster.local.demo_seed import add_submission, seed_demo
-from salesagent_dagster.local.instance import REPO_ROOT, prepare_dagster_home
+from salesagent_dagster.local.instance import REPO_ROOT, start_local_instance
 from salesagent_dagster.local.sandbox_stack import apply_env, running_sandbox
 
 
@@ -61,7 +61,7 @@ def add(
 @click.option("--seed/--no-seed", default=True, help="Add the demo's submissions once up.")
 def ui(port: int, seed: bool) -> None:
     """Dagster UI + daemon on the embedded instance, with the emulators running."""
-    prepare_dagster_home()
+    start_local_instance()
     with running_sandbox(8101, 8102) as stack:
         apply_env(stack.env)
         if seed:

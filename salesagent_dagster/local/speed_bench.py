@@ -26,6 +26,7 @@ import yaml
 from salesagent_dagster.local.demo_seed import add_submission, default_form_id
 from salesagent_dagster.local.instance import INSTANCE_CONFIG, REPO_ROOT
 from salesagent_dagster.local.sandbox_stack import SANDBOX_SENDER, SandboxStack, running_sandbox
+from salesagent_dagster.store.database import migrate
 
 BENCH_DOMAIN = "bench-known-good.example"
 POLL_SECONDS = 0.05
@@ -57,7 +58,7 @@ def running_daemon(stack: SandboxStack, home: Path) -> Iterator[subprocess.Popen
         "DAGSTER_HOME": str(home),
         "SALESAGENT_KNOWN_GOOD": BENCH_DOMAIN,
         "SALESAGENT_MAILBOX_DAILY_LIMIT": "2000",
-        "SALESAGENT_DATABASE_URL": f"sqlite:///{home / 'salesagent.db'}",
+        "SALESAGENT_DATABASE_URL": _app_db_url(home),
     }
     daemon = Path(sys.executable).with_name("dagster-daemon")
     process = subprocess.Popen(
@@ -77,6 +78,10 @@ def running_daemon(stack: SandboxStack, home: Path) -> Iterator[subprocess.Popen
             process.kill()
 
 
+def _app_db_url(home: Path) -> str:
+    return f"sqlite:///{home / 'salesagent.db'}"
+
+
 def recipients_delivered(gmail_url: str) -> dict[str, float]:
     """Recipient address -> when the Gmail emulator recorded a draft or send for it."""
     mailbox = requests.get(f"{gmail_url}/_admin/state", timeout=10).json()["mailboxes"][
@@ -92,6 +97,7 @@ def recipients_delivered(gmail_url: str) -> dict[str, float]:
 def run_bench(latency_leads: int = 20, burst: int = 200, timeout_s: float = 900) -> BenchFigures:
     home = Path(tempfile.mkdtemp(prefix="salesagent-bench-"))
     shutil.copyfile(INSTANCE_CONFIG, home / "dagster.yaml")
+    migrate(_app_db_url(home))  # as a deploy would: the daemon's run workers only check it
     with running_sandbox() as stack, running_daemon(stack, home):
         form_id = default_form_id(stack.hubspot.url)
         _wait_for_first_tick(stack, form_id, timeout_s)

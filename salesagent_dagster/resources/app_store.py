@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dagster import ConfigurableResource
 from sqlalchemy.orm import Session
 
-from salesagent_dagster.store.database import ensure_migrated, session_scope
+from salesagent_dagster.store.database import require_schema_at_head, session_scope
 
 
 class AppStoreResource(ConfigurableResource):
@@ -18,6 +18,7 @@ class AppStoreResource(ConfigurableResource):
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        ensure_migrated(self.database_url)
+        # Checked, not migrated: see `require_schema_at_head` for who migrates and why.
+        require_schema_at_head(self.database_url)
         with session_scope(self.database_url) as session:
             yield session

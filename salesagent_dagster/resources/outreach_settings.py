@@ -11,7 +11,7 @@ import hmac
 from dataclasses import replace
 from urllib.parse import urlencode
 
-from dagster import ConfigurableResource
+from dagster import ConfigurableResource, EnvVar
 
 from salesagent_dagster.domain.approval_rules import RuleSettings
 from salesagent_dagster.domain.draft_writer import SenderIdentity
@@ -38,7 +38,7 @@ class OutreachSettings(ConfigurableResource):
     postal_address: str
     unsubscribe_url: str
     booking_url: str
-    hash_salt: str
+    hash_salt: str  # an EnvVar in the Definitions (settings.py): read it through `salt`
     allowlist: str = ""
     denylist: str = ""
     competitor_domains: str = ""
@@ -78,8 +78,21 @@ class OutreachSettings(ConfigurableResource):
         known = _as_set(self.known_good)
         return address.lower() in known or address.rsplit("@", 1)[-1].lower() in known
 
+    @property
+    def salt(self) -> str:
+        """The salt every hash and signature uses, stripped as `settings.env` strips it, so a
+        run (Dagster resolves the EnvVar raw) and the CLI (`resolve_secrets=True`) agree."""
+        if isinstance(self.hash_salt, EnvVar):
+            # Outside a run nothing resolves the EnvVar, and `.encode()` on it would quietly
+            # give the variable's *name*: a wrong hash or signature, never an error.
+            raise RuntimeError(
+                f"hash_salt is still EnvVar({self.hash_salt.env_var_name!r}): outside a Dagster "
+                "run, build the resources with resources_from_env(resolve_secrets=True)"
+            )
+        return self.hash_salt.strip()
+
     def fingerprint(self, address: str) -> str:
-        return email_fingerprint(address, self.hash_salt)
+        return email_fingerprint(address, self.salt)
 
     def sender_identity(self, name: str, email: str) -> SenderIdentity:
         return SenderIdentity(
@@ -89,7 +102,7 @@ class OutreachSettings(ConfigurableResource):
 
     def unsubscribe_link(self, partition_key: str) -> str:
         """Per-contact opt-out: a signed token of the lead's opaque key, not the address."""
-        token = hmac.new(self.hash_salt.encode(), partition_key.encode(), hashlib.sha256)
+        token = hmac.new(self.salt.encode(), partition_key.encode(), hashlib.sha256)
         query = urlencode({"lead": partition_key, "sig": token.hexdigest()[:32]})
         separator = "&" if "?" in self.unsubscribe_url else "?"
         return f"{self.unsubscribe_url}{separator}{query}"

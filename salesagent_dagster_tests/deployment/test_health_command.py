@@ -28,7 +28,10 @@ def test_liveness_is_alive_without_any_dependency(monkeypatch):
     assert probe("--liveness") == (0, {"status": "alive", "checks": []})
 
 
-def test_readiness_waits_for_the_migration_then_passes(sandbox, dagster_home):
+def test_readiness_waits_for_the_migration_then_passes(sandbox, dagster_home, monkeypatch):
+    # A configured app DB the deploy has not migrated yet (the embedded one under
+    # DAGSTER_HOME is migrated when the home is prepared).
+    monkeypatch.setenv("SALESAGENT_DATABASE_URL", f"sqlite:///{dagster_home / 'deployed.db'}")
     code, report = probe("--readiness")
     assert (code, report["status"]) == (1, "not_ready")
     assert failed(report) == {

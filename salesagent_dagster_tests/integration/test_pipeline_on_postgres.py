@@ -12,6 +12,7 @@ from salesagent_dagster.local.demo_seed import seed_demo
 from salesagent_dagster.local.instance import REPO_ROOT
 from salesagent_dagster.settings import resources_from_env
 from salesagent_dagster.store import send_ledger
+from salesagent_dagster.store.database import migrate
 from salesagent_dagster_tests.integration.pipeline_harness import gmail_state, process_once
 
 pytestmark = pytest.mark.postgres
@@ -25,7 +26,9 @@ def test_pipeline_runs_on_postgres_app_db_and_dagster_postgres(
     shutil.copyfile(REPO_ROOT / "deploy" / "postgres" / "dagster.yaml", home / "dagster.yaml")
     monkeypatch.setenv("DAGSTER_HOME", str(home))
     monkeypatch.setenv("DAGSTER_POSTGRES_URL", postgres_databases())
-    monkeypatch.setenv("SALESAGENT_DATABASE_URL", postgres_databases())
+    app_db = postgres_databases()
+    monkeypatch.setenv("SALESAGENT_DATABASE_URL", app_db)
+    migrate(app_db)  # the deploy's `salesagent db upgrade`: run workers only check the schema
     seed_demo(sandbox.hubspot.url, sandbox.gmail.url)
 
     with DagsterInstance.get() as instance:

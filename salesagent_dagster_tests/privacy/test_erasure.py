@@ -40,9 +40,7 @@ def processed(tmp_path_factory):
 def _keys_of(address: str) -> list[str]:
     resources = resources_from_env(resolve_secrets=True)
     with resources.app_store.session() as session:
-        return partition_keys_of(
-            session, address, address_hashes(address, resources.outreach.hash_salt)
-        )
+        return partition_keys_of(session, address, address_hashes(address, resources.outreach.salt))
 
 
 def test_erase_removes_the_person_everywhere_and_the_scan_finds_nothing(processed):
@@ -72,7 +70,7 @@ def test_erase_removes_the_person_everywhere_and_the_scan_finds_nothing(processe
         assert [(t.payload, t.email_hash, t.status) for t in tombstones] == [
             ({}, None, "rejected")
         ] * 2
-        erased_hash = address_hashes(ERASED, resources.outreach.hash_salt)[0]
+        erased_hash = address_hashes(ERASED, resources.outreach.salt)[0]
         assert suppression.is_suppressed(session, erased_hash)
         record = session.scalar(select(AuditEvent).where(AuditEvent.action == "erase_person"))
         assert record.subject == erased_hash

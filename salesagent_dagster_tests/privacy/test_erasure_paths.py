@@ -55,6 +55,6 @@ def test_erase_person_job_erases_like_the_cli(sandbox, dagster_home):
         assert result.success
         resources = resources_from_env(resolve_secrets=True)
         with resources.app_store.session() as session:
-            erased_hash = address_hashes(ADDRESS, resources.outreach.hash_salt)[0]
+            erased_hash = address_hashes(ADDRESS, resources.outreach.salt)[0]
             assert suppression.is_suppressed(session, erased_hash)
         assert gmail_state(sandbox.gmail.url)["drafts"] == []

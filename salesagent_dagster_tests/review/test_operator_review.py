@@ -151,7 +151,7 @@ def test_hard_rules_cannot_be_overridden(sandbox, instance):
 
 def test_suppressed_recipient_is_refused_even_when_approved(sandbox, instance):
     key = needs_review(sandbox, instance, "ned")
-    outreach = resources_from_env().outreach
+    outreach = resources_from_env(resolve_secrets=True).outreach
     with resources_from_env().app_store.session() as session:
         suppression.suppress(session, outreach.fingerprint("ned@quietfarm.co"), "unsubscribed")
     result = review(instance, key, action="approve")

@@ -10,7 +10,7 @@ import pytest
 
 from salesagent_dagster.domain.send_limits import SendLimits
 from salesagent_dagster.store import inbox, send_ledger
-from salesagent_dagster.store.database import ensure_migrated, session_scope
+from salesagent_dagster.store.database import migrate, session_scope
 from salesagent_dagster.store.models import SendLock
 from salesagent_dagster.store.send_ledger import ClaimStatus, LedgerState
 
@@ -23,7 +23,7 @@ def database_url(request, tmp_path):
         url = f"sqlite:///{tmp_path / 'app.db'}"
     else:
         url = request.getfixturevalue("postgres_databases")()
-    ensure_migrated(url)
+    migrate(url)
     return url
 
 

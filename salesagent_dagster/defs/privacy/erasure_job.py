@@ -54,7 +54,7 @@ def erase_person_everywhere(
         app_store=app_store,
         gmail=gmail,
         hubspot=hubspot if config.archive_hubspot_engagements else None,
-        hash_salt=outreach.hash_salt,
+        hash_salt=outreach.salt,
         actor=config.actor,
     )
     elsewhere = [f for f in verification.findings if not f.startswith(_RUN_STORAGE_MARKERS)]

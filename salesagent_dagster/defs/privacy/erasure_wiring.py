@@ -51,6 +51,6 @@ def erase_and_verify(
         app_store=resources.app_store,
         gmail=resources.gmail,
         hubspot=resources.hubspot if hubspot else None,
-        hash_salt=resources.outreach.hash_salt,
+        hash_salt=resources.outreach.salt,
         actor=actor,
     )
