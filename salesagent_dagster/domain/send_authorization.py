@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from salesagent_dagster.domain.approval_rules import Outcome
 from salesagent_dagster.domain.safety.findings import HARD_RULES, Finding
+from salesagent_dagster.domain.send_limits import SEND_LIMIT_RULE
 
 RULES = "rules"
 
@@ -39,8 +40,17 @@ class Authorization:
     overridden_rules: frozenset[str] = frozenset()
 
     def refusals(self, findings: Sequence[Finding]) -> list[Finding]:
-        """Findings that still stop the send: every hard one, and soft ones not overridden."""
-        return [f for f in findings if f.hard or f.rule not in self.overridden_rules]
+        """Findings that still stop the send: every hard one, and soft ones not overridden
+        (a full send window is neither: see `may_refuse`)."""
+        return [
+            f for f in findings if may_refuse(f) and (f.hard or f.rule not in self.overridden_rules)
+        ]
+
+
+def may_refuse(finding: Finding) -> bool:
+    """Whether a finding may stop a send or send it to review. A full send window may not:
+    the send is deferred at send time until the window has room (DESIGN I-2)."""
+    return finding.rule != SEND_LIMIT_RULE
 
 
 def authorize(

@@ -10,6 +10,10 @@ from dataclasses import dataclass
 
 from salesagent_dagster.domain.safety.findings import Finding
 
+# The rule a full window reports under: it defers a send, it refuses nothing
+# (`send_authorization.may_refuse`).
+SEND_LIMIT_RULE = "send_limit"
+
 
 @dataclass(frozen=True)
 class SendLimits:
@@ -43,7 +47,7 @@ def check_send_limits(volume: SendVolume, limits: SendLimits) -> list[Finding]:
     if volume.to_contact_in_window >= limits.per_contact:
         findings.append(
             Finding(
-                "send_limit",
+                SEND_LIMIT_RULE,
                 f"contact already got {volume.to_contact_in_window} emails in "
                 f"{limits.per_contact_window_days} days (limit {limits.per_contact})",
                 "",
@@ -52,7 +56,7 @@ def check_send_limits(volume: SendVolume, limits: SendLimits) -> list[Finding]:
     if volume.from_mailbox_today >= limits.per_mailbox_per_day:
         findings.append(
             Finding(
-                "send_limit",
+                SEND_LIMIT_RULE,
                 f"mailbox sent {volume.from_mailbox_today} today (limit {limits.per_mailbox_per_day})",
                 "",
             )

@@ -25,7 +25,7 @@ from dagster._core.storage.event_log.sql_event_log import SqlEventLogStorage
 from dagster._serdes import deserialize_value, serialize_value
 from sqlalchemy import and_, delete, select, update
 
-from salesagent_dagster.defs.intake.partitions import submissions_partitions
+from salesagent_dagster.defs.partitions import submissions_partitions
 
 PARTITION_TAG = "dagster/partition"
 PARTITIONS_DEF_NAME = submissions_partitions.name or "submissions"

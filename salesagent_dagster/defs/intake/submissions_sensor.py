@@ -16,8 +16,7 @@ from dagster import (
 )
 
 from salesagent_dagster.defs.intake.form_polling import poll_form_submissions
-from salesagent_dagster.defs.intake.partitions import submissions_partitions
-from salesagent_dagster.defs.leads.jobs import process_lead_job
+from salesagent_dagster.defs.partitions import submissions_partitions
 from salesagent_dagster.resources.app_store import AppStoreResource
 from salesagent_dagster.resources.hubspot import HubSpotResource
 from salesagent_dagster.resources.outreach_settings import OutreachSettings
@@ -28,7 +27,7 @@ RUN_KEY_TAG = "dagster/run_key"
 
 
 @sensor(
-    job=process_lead_job,
+    job_name="process_lead",  # defined by the leads folder
     minimum_interval_seconds=1,
     default_status=DefaultSensorStatus.RUNNING,
     description="Polls HubSpot form submissions, stores them, requests one run per lead.",

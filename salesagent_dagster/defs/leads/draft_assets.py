@@ -4,16 +4,19 @@ from collections.abc import Iterator
 
 from dagster import AssetExecutionContext, MaterializeResult, asset
 
-from salesagent_dagster.defs.intake.partitions import submissions_partitions
 from salesagent_dagster.defs.leads.lead_assets import GROUP, enrichment
 from salesagent_dagster.defs.leads.mailbox_choice import lead_gmail
-from salesagent_dagster.defs.leads.outgoing_email import outgoing_email_for, safety_report_for
+from salesagent_dagster.defs.partitions import submissions_partitions
 from salesagent_dagster.domain.approval_rules import DecisionInputs, decide
 from salesagent_dagster.domain.draft_writer import DraftFacts, compose_draft
 from salesagent_dagster.domain.mime_message import new_message_id
+from salesagent_dagster.domain.safety.draft_review import SafetyReport
+from salesagent_dagster.domain.send_authorization import may_refuse
 from salesagent_dagster.resources.app_store import AppStoreResource
 from salesagent_dagster.resources.gmail import GmailResource
 from salesagent_dagster.resources.outreach_settings import OutreachSettings
+from salesagent_dagster.services.draft_safety import check_draft, stored_safety_report
+from salesagent_dagster.services.outgoing_email import outgoing_email_for
 from salesagent_dagster.store import drafts, leads, voice_profiles
 from salesagent_dagster.store.models import SendDecision
 
@@ -107,21 +110,18 @@ def send_decision(
 ) -> Iterator[MaterializeResult]:
     key = context.partition_key
     settings = outreach.rule_settings()
-    gmail = lead_gmail(app_store, gmail, key)
     with app_store.session() as session:
         enriched = leads.get_enrichment(session, key)
-        lead_email = outgoing_email_for(
-            session,
-            key,
-            outreach,
-            gmail.sender_email,
-            gmail.sender_name,
-            new_message_id(gmail.sender_email),
-        )
-        if enriched is None or lead_email is None:
+        lead_row = leads.get_lead(session, key)
+        current = drafts.latest_draft(session, key)
+        if enriched is None or lead_row is None or current is None or not lead_row.email:
             context.log.info("no draft for this lead; nothing to decide")
             return
-        report = safety_report_for(session, lead_email, outreach, enriched.mailbox)
+        # What the draft's checks stored in this run: the rules are not evaluated twice.
+        report = stored_safety_report(session, key, current.version)
+    if report is None:
+        report = _check_now(app_store, gmail, outreach, key)
+    with app_store.session() as session:
         decision = decide(
             DecisionInputs(
                 replied_before=enriched.replied_before,
@@ -130,9 +130,7 @@ def send_decision(
                 domain_verified=enriched.domain_verified,
                 blocking_findings=tuple(f.describe() for f in report.hard_findings),
                 # A full send window defers the send (at send time); it is no reason for review.
-                review_findings=tuple(
-                    f.describe() for f in report.soft_findings if f.rule != "send_limit"
-                ),
+                review_findings=tuple(f.describe() for f in report.soft_findings if may_refuse(f)),
             ),
             settings,
         )
@@ -140,7 +138,7 @@ def send_decision(
             session,
             SendDecision(
                 partition_key=key,
-                draft_version=lead_email.draft.version,
+                draft_version=current.version,
                 outcome=decision.outcome.value,
                 confidence=decision.confidence,
                 threshold=settings.auto_approve_threshold,
@@ -161,3 +159,19 @@ def send_decision(
             "shadow_mode": settings.shadow_mode,
         }
     )
+
+
+def _check_now(
+    app_store: AppStoreResource, gmail: GmailResource, outreach: OutreachSettings, key: str
+) -> SafetyReport:
+    """The checks did not run for this draft (a run that left them out): evaluate and store
+    them here, as they would have."""
+    gmail = lead_gmail(app_store, gmail, key)
+    with app_store.session() as session:
+        lead_email = outgoing_email_for(
+            session, key, outreach, gmail.sender_email, gmail.sender_name,
+            new_message_id(gmail.sender_email),
+        )  # fmt: skip
+        if lead_email is None:
+            raise LookupError(f"{key}: the draft disappeared while deciding")
+        return check_draft(session, lead_email, outreach, gmail.sender_email)

@@ -4,13 +4,13 @@ from collections.abc import Iterator
 
 from dagster import AssetExecutionContext, MaterializeResult, asset
 
-from salesagent_dagster.defs.intake.partitions import submissions_partitions
-from salesagent_dagster.defs.leads.failure_policy import (
+from salesagent_dagster.defs.failure_policy import (
     circuit_breakers_for,
     classified_failures,
     external_call_retry_policy,
 )
 from salesagent_dagster.defs.leads.mailbox_choice import gmail_for, mailbox_for_owner, note_revoked
+from salesagent_dagster.defs.partitions import submissions_partitions
 from salesagent_dagster.domain.email_address import parse_email_address
 from salesagent_dagster.domain.icp import IcpInputs, score_icp
 from salesagent_dagster.domain.lead_profile import build_lead_profile, qualify

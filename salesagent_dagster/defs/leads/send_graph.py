@@ -5,42 +5,51 @@ from there. Ops hand nothing to each other but order: every fact lives in the ap
 the send ledger makes a repeated `send_via_gmail` harmless (DESIGN I-1).
 """
 
+import random
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+from typing import Any
 
 from dagster import (
     AssetIn,
     AssetKey,
+    AssetObservation,
     In,
     Nothing,
     OpExecutionContext,
     Out,
     Output,
+    RetryRequested,
     graph_asset,
     op,
 )
 
-from salesagent_dagster.defs.intake.partitions import submissions_partitions
-from salesagent_dagster.defs.leads.draft_assets import send_decision
-from salesagent_dagster.defs.leads.failure_policy import (
+from salesagent_dagster.defs.failure_policy import (
     circuit_breakers_for,
     classified_failures,
     external_call_retry_policy,
 )
-from salesagent_dagster.defs.leads.gmail_delivery import deliver
+from salesagent_dagster.defs.leads.draft_assets import send_decision
 from salesagent_dagster.defs.leads.lead_assets import GROUP
 from salesagent_dagster.defs.leads.mailbox_choice import lead_gmail, note_revoked
-from salesagent_dagster.defs.leads.outgoing_email import outgoing_email_for
-from salesagent_dagster.domain.mime_message import (
-    build_mime_message,
-    encode_for_gmail,
-    new_message_id,
-)
+from salesagent_dagster.defs.partitions import submissions_partitions
+from salesagent_dagster.domain.mime_message import encode_for_gmail, new_message_id
 from salesagent_dagster.resources.app_store import AppStoreResource
 from salesagent_dagster.resources.errors import AuthorizationRevoked
 from salesagent_dagster.resources.gmail import GmailResource
 from salesagent_dagster.resources.hubspot import HubSpotResource, hubspot_timestamp
 from salesagent_dagster.resources.outreach_settings import OutreachSettings
+from salesagent_dagster.services.delivery import (
+    Deferred,
+    Delivered,
+    DeliveryOutcome,
+    Held,
+    NotApproved,
+    Paced,
+    Refused,
+    deliver,
+)
+from salesagent_dagster.services.outgoing_email import outgoing_email_for
 from salesagent_dagster.store import (
     deferrals,
     drafts,
@@ -53,6 +62,8 @@ from salesagent_dagster.store import (
 from salesagent_dagster.store.models import OutboxMessage, utc_now
 
 FOLLOW_UP_AFTER = timedelta(days=2)
+PACING_MAX_WAITS = 600
+SENT_EMAIL_KEY = AssetKey("sent_email")
 
 
 @op(
@@ -94,7 +105,7 @@ def compose_message(
                     partition_key=key,
                     draft_version=lead_email.draft.version,
                     message_id=message_id,
-                    raw=encode_for_gmail(build_mime_message(lead_email.email)),
+                    raw=encode_for_gmail(lead_email.mime),
                 ),
             )
     yield Output(None)
@@ -114,15 +125,49 @@ def send_via_gmail(
     gmail: GmailResource,
     outreach: OutreachSettings,
 ) -> Iterator[Output[None]]:
+    key = context.partition_key
     with classified_failures(), circuit_breakers_for(app_store, "Gmail"):
-        rep_gmail = lead_gmail(app_store, gmail, context.partition_key)
+        rep_gmail = lead_gmail(app_store, gmail, key)
         try:
-            result = deliver(context, app_store, rep_gmail, outreach)
+            outcome = deliver(key, app_store, rep_gmail, outreach, context.log)
         except AuthorizationRevoked:
             note_revoked(app_store, rep_gmail.sender_email)
             raise
-    if result is not None:
-        yield Output(None, metadata=result)
+        metadata = _report_delivery(context, key, outcome)
+    if metadata is not None:
+        yield Output(None, metadata=metadata)
+
+
+def _report_delivery(
+    context: OpExecutionContext, key: str, outcome: DeliveryOutcome
+) -> dict[str, Any] | None:
+    """The step's metadata when delivered; otherwise the log, observation or retry that says
+    why not. Raised inside the breaker's block, as a wait is not a Gmail success."""
+    match outcome:
+        case Delivered(metadata=metadata):
+            return metadata
+        case Paced(wait_seconds=wait):
+            # Quota pacing is not a failure: wait for the mailbox's next send slot.
+            raise RetryRequested(
+                max_retries=PACING_MAX_WAITS,
+                seconds_to_wait=wait + random.uniform(0, 0.5),  # noqa: S311
+            )
+        case Held(reason=reason):
+            context.log_event(
+                AssetObservation(
+                    asset_key=SENT_EMAIL_KEY,
+                    partition=key,
+                    metadata={"status": "held", "reason": reason},
+                )
+            )
+            context.log.warning(f"send held: {reason}; it resumes when the kill switch is off")
+        case Deferred(until=until, reason=reason):
+            context.log.warning(f"deferred until {until.isoformat()}: {reason}")
+        case Refused(findings=findings):
+            context.log.warning(f"send refused at the gate: {'; '.join(findings)}")
+        case NotApproved():
+            context.log.warning("no approval covers this message; not sending")
+    return None
 
 
 @op(

@@ -18,9 +18,8 @@ from dagster import (
 )
 from pydantic import Field
 
-from salesagent_dagster.defs.intake.partitions import submissions_partitions
-from salesagent_dagster.defs.leads.draft_assets import send_decision
 from salesagent_dagster.defs.leads.mailbox_choice import lead_gmail
+from salesagent_dagster.defs.partitions import submissions_partitions
 from salesagent_dagster.defs.review.review_service import (
     ReviewAction,
     ReviewRequest,
@@ -53,7 +52,7 @@ class ReviewConfig(Config):
 @asset(
     partitions_def=submissions_partitions,
     group_name=REVIEW_GROUP,
-    deps=[send_decision],
+    deps=["send_decision"],
     kinds={"python"},
     check_specs=[
         AssetCheckSpec(

@@ -14,12 +14,13 @@ from enum import StrEnum
 
 from sqlalchemy.orm import Session
 
-from salesagent_dagster.defs.leads.outgoing_email import outgoing_email_for, safety_report_for
 from salesagent_dagster.domain.draft_writer import compliance_footer
 from salesagent_dagster.domain.mime_message import new_message_id
 from salesagent_dagster.domain.safety.findings import HARD_RULES, OVERRIDABLE_RULES, Finding
 from salesagent_dagster.domain.send_authorization import Authorization
 from salesagent_dagster.resources.outreach_settings import OutreachSettings
+from salesagent_dagster.services.draft_safety import check_draft
+from salesagent_dagster.services.outgoing_email import outgoing_email_for
 from salesagent_dagster.store import audit, drafts, reviews, send_ledger
 from salesagent_dagster.store.models import Draft, ReviewDecision
 
@@ -137,7 +138,7 @@ def _judge(
     findings = _findings(session, key, version, outreach, sender)
     overrides = tuple(sorted(set(request.override_rules)))
     authorization = Authorization(version.version, request.reviewer, frozenset(overrides))
-    blocking = [f for f in authorization.refusals(findings) if f.rule != "send_limit"]
+    blocking = authorization.refusals(findings)
     if blocking:
         soft = sorted({f.rule for f in blocking if not f.hard})
         hint = (
@@ -194,16 +195,4 @@ def _findings(
     )
     if lead_email is None or lead_email.draft.version != version.version:
         raise LookupError(f"{key}: draft version {version.version} is not the latest")
-    report = safety_report_for(session, lead_email, outreach, sender.email)
-    drafts.save_safety_results(
-        session,
-        key,
-        version.version,
-        {
-            name: [
-                {"rule": f.rule, "kind": f.kind, "where": f.where, "hard": f.hard} for f in found
-            ]
-            for name, found in report.by_check.items()
-        },
-    )
-    return report.findings
+    return check_draft(session, lead_email, outreach, sender.email).findings

@@ -1,8 +1,8 @@
 """Safety rules as asset checks on `draft`, each stored with its reasons.
 
 Non-blocking by design (DESIGN I-4): a failing check must not fail the run and spend a
-retry; what stops an unsafe send is the decision and the send-time gate, which evaluate the
-same rules through the same code.
+retry; what stops an unsafe send is the decision, which reads the results stored here, and
+the send-time gate, which evaluates the same rules again through the same code.
 """
 
 from collections.abc import Iterator
@@ -12,19 +12,20 @@ from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
     AssetCheckSpec,
+    AssetKey,
     multi_asset_check,
 )
 
-from salesagent_dagster.defs.leads.draft_assets import draft
 from salesagent_dagster.defs.leads.mailbox_choice import lead_gmail
-from salesagent_dagster.defs.leads.outgoing_email import outgoing_email_for, safety_report_for
 from salesagent_dagster.domain.mime_message import new_message_id
 from salesagent_dagster.domain.safety.draft_review import CHECK_NAMES
-from salesagent_dagster.domain.safety.findings import Finding
 from salesagent_dagster.resources.app_store import AppStoreResource
 from salesagent_dagster.resources.gmail import GmailResource
 from salesagent_dagster.resources.outreach_settings import OutreachSettings
-from salesagent_dagster.store import drafts
+from salesagent_dagster.services.draft_safety import check_draft
+from salesagent_dagster.services.outgoing_email import outgoing_email_for
+
+DRAFT_KEY = AssetKey("draft")
 
 CHECK_DESCRIPTIONS = {
     "draft_has_no_pii": "No SSNs, card numbers, IBANs or secrets in subject or body.",
@@ -39,10 +40,12 @@ CHECK_DESCRIPTIONS = {
 
 @multi_asset_check(
     specs=[
-        AssetCheckSpec(name, asset=draft, description=CHECK_DESCRIPTIONS[name], blocking=False)
+        AssetCheckSpec(name, asset=DRAFT_KEY, description=CHECK_DESCRIPTIONS[name], blocking=False)
         for name in CHECK_NAMES
     ],
     can_subset=False,
+    # Before `send_decision` when both may run: the decision reads the results stored here.
+    op_tags={"dagster/priority": "1"},
 )
 def draft_safety_checks(
     context: AssetCheckExecutionContext,
@@ -59,18 +62,12 @@ def draft_safety_checks(
         )  # fmt: skip
         if lead_email is None:
             raise LookupError(f"{key}: no draft to check")
-        report = safety_report_for(session, lead_email, outreach, gmail.sender_email)
-        drafts.save_safety_results(
-            session,
-            key,
-            lead_email.draft.version,
-            {name: [_as_record(f) for f in report.by_check[name]] for name in CHECK_NAMES},
-        )
+        report = check_draft(session, lead_email, outreach, gmail.sender_email)
     for name in CHECK_NAMES:
         findings = report.by_check[name]
         yield AssetCheckResult(
             check_name=name,
-            asset_key=draft.key,
+            asset_key=DRAFT_KEY,
             passed=not findings,
             severity=(
                 AssetCheckSeverity.ERROR
@@ -83,12 +80,3 @@ def draft_safety_checks(
                 "overridable": not any(f.hard for f in findings),
             },
         )
-
-
-def _as_record(finding: Finding) -> dict[str, object]:
-    return {
-        "rule": finding.rule,
-        "kind": finding.kind,
-        "where": finding.where,
-        "hard": finding.hard,
-    }

@@ -4,27 +4,80 @@ The order matters: gates first (kill switch, approval, recipient, content), then
 ledger claim that counts the limits under the mailbox lock, then the one Gmail call. An
 earlier attempt whose outcome is unclear is looked up by Message-ID before anything else
 is sent (DESIGN I-1, I-2).
+
+No Dagster here: `deliver` says what happened as a `DeliveryOutcome`, and the op turns it
+into metadata, an observation or a retry.
 """
 
 from __future__ import annotations
 
-import random
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
 
-from dagster import AssetKey, AssetObservation, OpExecutionContext, RetryRequested
 from sqlalchemy.orm import Session
 
-from salesagent_dagster.defs.leads.outgoing_email import outgoing_email_for, safety_report_for
 from salesagent_dagster.resources.app_store import AppStoreResource
 from salesagent_dagster.resources.errors import PermanentServiceError, UnclearSendOutcome
 from salesagent_dagster.resources.gmail import GmailMessageRef, GmailResource
 from salesagent_dagster.resources.outreach_settings import OutreachSettings
+from salesagent_dagster.services.outgoing_email import outgoing_email_for, safety_report_for
 from salesagent_dagster.store import audit, controls, deferrals, outbox, reviews, send_ledger
 from salesagent_dagster.store.models import utc_now
 from salesagent_dagster.store.send_ledger import ClaimStatus, LedgerState
 
-PACING_MAX_WAITS = 600
-SENT_EMAIL_KEY = AssetKey("sent_email")
+
+class Log(Protocol):
+    """What `deliver` writes to: a Dagster step's `context.log`, or a `logging.Logger`."""
+
+    def info(self, msg: str) -> object: ...
+
+    def warning(self, msg: str) -> object: ...
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """Sent or drafted now, or earlier (found in the ledger or, after an unclear answer,
+    in Gmail)."""
+
+    metadata: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Held:
+    """The kill switch is on: parked until it is off (the deferred-sends sensor resumes it)."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Paced:
+    """The mailbox's next send slot is this far away; try again then, it is no failure."""
+
+    wait_seconds: float
+
+
+@dataclass(frozen=True)
+class Deferred:
+    """Over a send limit: parked until the window reopens."""
+
+    until: datetime
+    reason: str
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A rule the approval does not cover stopped the send at the gate."""
+
+    findings: list[str]
+
+
+@dataclass(frozen=True)
+class NotApproved:
+    """No approval covers the composed message (none, or for another draft version)."""
+
+
+DeliveryOutcome = Delivered | Held | Paced | Deferred | Refused | NotApproved
 
 
 class _KillSwitchFlipped(Exception):
@@ -32,17 +85,20 @@ class _KillSwitchFlipped(Exception):
 
 
 def deliver(
-    context: OpExecutionContext,
+    key: str,
     app_store: AppStoreResource,
     gmail: GmailResource,
     outreach: OutreachSettings,
-) -> dict[str, Any] | None:
-    """Metadata of the delivered (or earlier delivered) email, or None if a gate said no."""
-    key = context.partition_key
+    log: Log,
+) -> DeliveryOutcome:
+    """Deliver lead `key`'s composed message from `gmail`'s mailbox, if every gate allows.
+
+    Raises PermanentServiceError when Gmail refused this message (now or earlier) and
+    UnclearSendOutcome when nobody knows whether Gmail took it (the next attempt reconciles).
+    """
     mode = "send" if outreach.allow_real_sends else "draft"
     if _kill_switch_on(app_store, outreach):
-        _hold(context, app_store, "kill switch is on")
-        return None
+        return _hold(app_store, key, "kill switch is on")
     try:
         with app_store.session() as session:
             prepared = outbox.get_outbox(session, key)
@@ -50,20 +106,16 @@ def deliver(
                 raise LookupError(f"{key}: no composed message to send")
             authorization = reviews.authorization_for(session, key)
             if authorization is None or authorization.draft_version != prepared.draft_version:
-                context.log.warning("no approval covers this message; not sending")
                 deferrals.clear(session, key)
-                return None
+                return NotApproved()
             lead_email = outgoing_email_for(
                 session, key, outreach, gmail.sender_email, gmail.sender_name, prepared.message_id
             )
             if lead_email is None:
                 raise LookupError(f"{key}: lead or draft disappeared before sending")
             report = safety_report_for(session, lead_email, outreach, gmail.sender_email)
-            refusals = [
-                f.describe()
-                for f in authorization.refusals(report.findings)
-                if f.rule != "send_limit"  # a full window defers below; it refuses nothing
-            ]
+            # A full window is no refusal: the claim below defers the send instead.
+            refusals = [f.describe() for f in authorization.refusals(report.findings)]
             if refusals:
                 audit.record(
                     session,
@@ -72,9 +124,8 @@ def deliver(
                     subject=key,
                     details={"findings": refusals},
                 )
-                context.log.warning(f"send refused at the gate: {'; '.join(refusals)}")
                 deferrals.clear(session, key)
-                return None
+                return Refused(refusals)
             claim = send_ledger.claim_send(
                 session,
                 partition_key=key,
@@ -92,36 +143,31 @@ def deliver(
             ):
                 raise _KillSwitchFlipped
     except _KillSwitchFlipped:
-        _hold(context, app_store, "kill switch turned on just before the send")
-        return None
+        return _hold(app_store, key, "kill switch turned on just before the send")
     entry = claim.entry
     if claim.status == ClaimStatus.PACED:
         # Quota pacing is not a failure: wait for the mailbox's next send slot.
-        raise RetryRequested(
-            max_retries=PACING_MAX_WAITS,
-            seconds_to_wait=claim.wait_seconds + random.uniform(0, 0.5),  # noqa: S311
-        )
+        return Paced(claim.wait_seconds)
     if claim.status == ClaimStatus.DEFERRED:
-        _defer(context, app_store, gmail, outreach, lead_email.lead.email_hash or "")
-        return None
+        return _defer(app_store, key, gmail, outreach, lead_email.lead.email_hash or "")
     assert entry is not None
     if claim.status == ClaimStatus.ALREADY_DONE:
-        context.log.info(f"already {entry.state} earlier; not sending again")
+        log.info(f"already {entry.state} earlier; not sending again")
         _clear_deferral(app_store, key)
-        return _metadata(entry.state, entry.mode, entry.gmail_message_id, entry.attempts)
+        return _delivered(entry.state, entry.mode, entry.gmail_message_id, entry.attempts)
     if claim.status == ClaimStatus.FAILED_PERMANENT:
         raise PermanentServiceError("Gmail", f"an earlier attempt was refused: {entry.last_error}")
     if claim.status == ClaimStatus.NEEDS_RECONCILE:
         found = gmail.find_by_message_id(entry.message_id)
         if found is not None:
             state = _record(app_store, key, found)
-            context.log.info(f"reconciled: the earlier attempt reached Gmail ({state})")
-            return _metadata(state, entry.mode, found.message_id, entry.attempts)
+            log.info(f"reconciled: the earlier attempt reached Gmail ({state})")
+            return _delivered(state, entry.mode, found.message_id, entry.attempts)
         with app_store.session() as session:
             entry = send_ledger.mark_retry(session, key)
-        context.log.info("reconciled: the earlier attempt never reached Gmail; trying again")
+        log.info("reconciled: the earlier attempt never reached Gmail; trying again")
     return _call_gmail(
-        context, app_store, gmail, key, prepared.raw, entry.mode, entry.attempts,
+        log, app_store, gmail, key, prepared.raw, entry.mode, entry.attempts,
         lead_email.thread_id,
     )  # fmt: skip
 
@@ -136,35 +182,26 @@ def _kill_switch_on(
         return controls.kill_switch_on(own_session, forced=forced)
 
 
-def _hold(context: OpExecutionContext, app_store: AppStoreResource, reason: str) -> None:
+def _hold(app_store: AppStoreResource, key: str, reason: str) -> Held:
     """Park the send, visibly: the deferred-sends sensor resumes it once the switch is off.
     The run ends without spending a retry or a run slot while the switch stays on."""
-    key = context.partition_key
     with app_store.session() as session:
         row = deferrals.defer(session, key, f"{deferrals.HELD_BY_KILL_SWITCH}: {reason}", utc_now())
         audit.record(
             session, actor="agent", action="send_held", subject=key,
             details={"reason": reason, "holds": row.deferrals},
         )  # fmt: skip
-    context.log_event(
-        AssetObservation(
-            asset_key=SENT_EMAIL_KEY,
-            partition=key,
-            metadata={"status": "held", "reason": reason},
-        )
-    )
-    context.log.warning(f"send held: {reason}; it resumes when the kill switch is off")
+    return Held(reason)
 
 
 def _defer(
-    context: OpExecutionContext,
     app_store: AppStoreResource,
+    key: str,
     gmail: GmailResource,
     outreach: OutreachSettings,
     recipient_hash: str,
-) -> None:
+) -> Deferred:
     """Over a limit: record when the window reopens; the deferred-sends sensor comes back."""
-    key = context.partition_key
     limits = outreach.send_limits()
     with app_store.session() as session:
         now = utc_now()
@@ -183,7 +220,7 @@ def _defer(
             session, actor="agent", action="send_deferred", subject=key,
             details={"next_attempt_at": reopens.isoformat(), "deferrals": row.deferrals},
         )  # fmt: skip
-    context.log.warning(f"deferred until {reopens.isoformat()}: {reason}")
+    return Deferred(reopens, reason)
 
 
 def _clear_deferral(app_store: AppStoreResource, key: str) -> None:
@@ -192,7 +229,7 @@ def _clear_deferral(app_store: AppStoreResource, key: str) -> None:
 
 
 def _call_gmail(
-    context: OpExecutionContext,
+    log: Log,
     app_store: AppStoreResource,
     gmail: GmailResource,
     key: str,
@@ -200,7 +237,7 @@ def _call_gmail(
     mode: str,
     attempts: int,
     thread_id: str | None,
-) -> dict[str, Any]:
+) -> Delivered:
     try:
         if mode == "send":
             ref = gmail.send_raw(raw, thread_id)
@@ -209,7 +246,7 @@ def _call_gmail(
     except UnclearSendOutcome as exc:
         with app_store.session() as session:
             send_ledger.record_outcome(session, key, LedgerState.UNKNOWN, error=str(exc))
-        context.log.warning("send outcome unclear; the next attempt reconciles first")
+        log.warning("send outcome unclear; the next attempt reconciles first")
         raise
     except PermanentServiceError as exc:
         with app_store.session() as session:
@@ -217,7 +254,7 @@ def _call_gmail(
         raise
     state = _record(app_store, key, ref)
     _clear_deferral(app_store, key)
-    return _metadata(state, mode, ref.message_id, attempts)
+    return _delivered(state, mode, ref.message_id, attempts)
 
 
 def _record(app_store: AppStoreResource, key: str, ref: GmailMessageRef) -> str:
@@ -234,10 +271,12 @@ def _record(app_store: AppStoreResource, key: str, ref: GmailMessageRef) -> str:
     return state.value
 
 
-def _metadata(state: str, mode: str, gmail_message_id: str | None, attempts: int) -> dict[str, Any]:
-    return {
-        "ledger_state": state,
-        "mode": mode,
-        "gmail_message_id": gmail_message_id or "",
-        "attempts": attempts,
-    }
+def _delivered(state: str, mode: str, gmail_message_id: str | None, attempts: int) -> Delivered:
+    return Delivered(
+        {
+            "ledger_state": state,
+            "mode": mode,
+            "gmail_message_id": gmail_message_id or "",
+            "attempts": attempts,
+        }
+    )

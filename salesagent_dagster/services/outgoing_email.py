@@ -1,12 +1,15 @@
 """The one way to turn a lead's current draft into the email and the safety inputs.
 
-The asset checks, the send decision and the send-time gate all come through here, so the
-message that was checked is the message that is sent.
+The asset checks, the review, the composing of the message and the send-time gate all come
+through here, so the message that was checked is the message that is sent. The MIME message
+is built only when something reads it, and then once.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from email.message import EmailMessage
+from functools import cached_property
 
 from sqlalchemy.orm import Session
 
@@ -29,8 +32,28 @@ class LeadEmail:
     lead: Lead
     draft: Draft
     email: OutgoingEmail
-    under_review: DraftUnderReview
+    postal_address: str
+    known_facts: tuple[str, ...]
     thread_id: str | None = None  # the Gmail thread this email answers, if any
+
+    @cached_property
+    def mime(self) -> EmailMessage:
+        """The message as it goes to Gmail."""
+        return build_mime_message(self.email)
+
+    @cached_property
+    def under_review(self) -> DraftUnderReview:
+        """What the safety rules read: the draft, its MIME headers and what it may state."""
+        return DraftUnderReview(
+            recipient_email=self.email.recipient_email,
+            subject=self.draft.subject,
+            body_text=self.draft.body_text,
+            message=self.mime,
+            postal_address=self.postal_address,
+            unsubscribe_url=self.email.unsubscribe_url,
+            known_facts=self.known_facts,
+            input_findings=leads.input_findings(self.lead),
+        )
 
 
 def outgoing_email_for(
@@ -63,21 +86,12 @@ def outgoing_email_for(
         in_reply_to=replying_to or None,
         references=_references(enrichment),
     )
-    under_review = DraftUnderReview(
-        recipient_email=lead.email,
-        subject=draft.subject,
-        body_text=draft.body_text,
-        message=build_mime_message(email),
-        postal_address=outreach.postal_address,
-        unsubscribe_url=unsubscribe_url,
-        known_facts=_known_facts(lead, enrichment, sender_name, sender_email, outreach),
-        input_findings=leads.input_findings(lead),
-    )
     return LeadEmail(
         lead=lead,
         draft=draft,
         email=email,
-        under_review=under_review,
+        postal_address=outreach.postal_address,
+        known_facts=_known_facts(lead, enrichment, sender_name, sender_email, outreach),
         thread_id=enrichment.reply_thread_id if enrichment and replying_to else None,
     )
 

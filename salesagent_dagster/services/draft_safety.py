@@ -1,0 +1,58 @@
+"""A draft's safety results: evaluated once per run, stored with their reasons, read back.
+
+The asset checks (and an operator's edit) evaluate the rules and store the results; the
+send decision reads what they stored. Only the send-time gate evaluates again, on purpose
+(DESIGN I-2).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from salesagent_dagster.domain.safety.draft_review import CHECK_NAMES, SafetyReport
+from salesagent_dagster.domain.safety.findings import Finding
+from salesagent_dagster.resources.outreach_settings import OutreachSettings
+from salesagent_dagster.services.outgoing_email import LeadEmail, safety_report_for
+from salesagent_dagster.store import drafts
+
+
+def check_draft(
+    session: Session, lead_email: LeadEmail, outreach: OutreachSettings, mailbox: str
+) -> SafetyReport:
+    """Every safety rule over this email, stored against its draft version."""
+    report = safety_report_for(session, lead_email, outreach, mailbox)
+    drafts.save_safety_results(
+        session,
+        lead_email.lead.partition_key,
+        lead_email.draft.version,
+        {name: [_as_record(f) for f in report.by_check[name]] for name in CHECK_NAMES},
+    )
+    return report
+
+
+def stored_safety_report(
+    session: Session, partition_key: str, draft_version: int
+) -> SafetyReport | None:
+    """The latest stored results for this draft version, or None when none were stored."""
+    latest: dict[str, list[dict[str, Any]]] = {}
+    for row in drafts.safety_results_for(session, partition_key, draft_version):
+        latest[row.check_name] = row.findings  # rows come oldest first: the last one wins
+    if not latest:
+        return None
+    return SafetyReport(
+        by_check={
+            name: [Finding(f["rule"], f["kind"], f["where"]) for f in latest.get(name, [])]
+            for name in CHECK_NAMES
+        }
+    )
+
+
+def _as_record(finding: Finding) -> dict[str, object]:
+    return {
+        "rule": finding.rule,
+        "kind": finding.kind,
+        "where": finding.where,
+        "hard": finding.hard,
+    }
