@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import click
 from dagster import DagsterInstance
 
-from salesagent_dagster.local.dead_letters import dead_letters, format_dead_letters, requeue
+from salesagent_dagster.cli.tables import format_table
 from salesagent_dagster.local.instance import prepare_dagster_home
+from salesagent_dagster.services.dead_letters import DeadLetter, dead_letters, requeue
 
 
 @click.command("dead-letters")
@@ -25,3 +28,17 @@ def dead_letters_command(requeue_keys: tuple[str, ...], requeue_all: bool) -> No
             return
         for key, succeeded in requeue(instance, build_definitions(), keys).items():
             click.echo(f"{key}: {'succeeded' if succeeded else 'failed again'}")
+
+
+def format_dead_letters(letters: Sequence[DeadLetter]) -> str:
+    """One row per letter under a header line (no rule under it)."""
+    if not letters:
+        return "no dead letters"
+    return format_table(
+        ("partition", "step", "error", "attempts", "age", "run"),
+        [
+            (d.partition_key, d.step, d.error_class, str(d.attempts), d.age(), d.run_id[:8])
+            for d in letters
+        ],
+        ruled=False,
+    )

@@ -38,8 +38,8 @@ def erase(email: str | None, from_stdin: bool, hubspot: bool, actor: str, yes: b
     suppress their address (hashed); then verify that nothing holds the address any more."""
     from dagster import DagsterInstance
 
-    from salesagent_dagster.defs.privacy.erasure_wiring import erase_and_verify
     from salesagent_dagster.observability.setup import init_observability
+    from salesagent_dagster.services.privacy.erasure_wiring import erase_and_verify
 
     init_observability()
     address = _address(email, from_stdin)
@@ -66,7 +66,7 @@ def erase(email: str | None, from_stdin: bool, hubspot: bool, actor: str, yes: b
               help="Write the JSON here (default: stdout).")  # fmt: skip
 def export(email: str | None, from_stdin: bool, output: Path | None) -> None:
     """Everything we hold about a person, as JSON (right of access)."""
-    from salesagent_dagster.privacy.person_export import export_json, export_person
+    from salesagent_dagster.services.privacy.person_export import export_json, export_person
     from salesagent_dagster.settings import resources_from_env
 
     resources = resources_from_env(resolve_secrets=True)
@@ -91,8 +91,8 @@ def retention(dry_run: bool) -> None:
     """Apply the retention windows now (the nightly schedule does the same)."""
     from dagster import DagsterInstance
 
-    from salesagent_dagster.privacy.retention import apply_retention
-    from salesagent_dagster.privacy.retention_settings import retention_from_env
+    from salesagent_dagster.services.privacy.retention import apply_retention
+    from salesagent_dagster.services.privacy.retention_settings import retention_from_env
     from salesagent_dagster.settings import resources_from_env
 
     prepare_dagster_home()

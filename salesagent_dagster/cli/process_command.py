@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 import click
 from dagster import DagsterInstance
 
+from salesagent_dagster.cli.tables import format_table
 from salesagent_dagster.local.instance import start_local_instance
-from salesagent_dagster.local.lead_outcomes import format_table, lead_outcomes, submissions_since
 from salesagent_dagster.local.one_tick import run_one_tick
+from salesagent_dagster.services.lead_outcomes import LeadOutcome, lead_outcomes, submissions_since
 from salesagent_dagster.settings import resources_from_env
 
 
@@ -38,4 +40,23 @@ def process_once_report(as_json: bool) -> str:
         return json.dumps({"leads": [o.as_dict() for o in outcomes]}, indent=2)
     if not outcomes:
         return f"no new submissions ({tick.skip_reason or 'nothing to do'})"
-    return format_table(outcomes)
+    return format_outcomes(outcomes)
+
+
+def format_outcomes(outcomes: Sequence[LeadOutcome]) -> str:
+    """One row per lead; long reasons are cut to 70 characters."""
+    return format_table(
+        ("partition", "status", "run", "decision", "conf", "send", "reason"),
+        [
+            (
+                o.partition_key,
+                o.status,
+                o.run_status,
+                o.decision,
+                f"{o.confidence:.2f}" if o.confidence is not None else "-",
+                o.send_state,
+                o.reason if len(o.reason) <= 70 else o.reason[:69] + "…",
+            )
+            for o in outcomes
+        ],
+    )

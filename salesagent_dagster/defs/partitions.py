@@ -2,4 +2,6 @@
 
 from dagster import DynamicPartitionsDefinition
 
-submissions_partitions = DynamicPartitionsDefinition(name="submissions")
+from salesagent_dagster.services.run_tags import SUBMISSIONS_PARTITIONS_NAME
+
+submissions_partitions = DynamicPartitionsDefinition(name=SUBMISSIONS_PARTITIONS_NAME)

@@ -20,12 +20,11 @@ from typing import Any
 
 import requests
 from dagster import DagsterInstance
-from sqlalchemy import select
 
 from salesagent_dagster.local.demo_seed import add_submission, default_form_id
 from salesagent_dagster.local.instance import prepare_dagster_home
 from salesagent_dagster.local.sandbox_stack import SANDBOX_SENDER, apply_env, running_sandbox
-from salesagent_dagster.store.models import Submission
+from salesagent_dagster.store import submission_keys
 
 KNOWN_GOOD = "fault-bench.example"
 BATCH = 20
@@ -96,9 +95,9 @@ class FaultBenchFigures:
 
 def run_fault_bench(leads: int, fault_share: float, seed: int = 7) -> FaultBenchFigures:
     from salesagent_dagster.definitions import build_definitions
-    from salesagent_dagster.local.dead_letters import dead_letters
-    from salesagent_dagster.local.lead_outcomes import lead_outcomes
     from salesagent_dagster.local.one_tick import run_one_tick
+    from salesagent_dagster.services.dead_letters import dead_letters
+    from salesagent_dagster.services.lead_outcomes import lead_outcomes
     from salesagent_dagster.settings import resources_from_env
 
     rng = random.Random(seed)  # noqa: S311 (reproducible fault choice, not a secret)
@@ -145,7 +144,7 @@ def run_fault_bench(leads: int, fault_share: float, seed: int = 7) -> FaultBench
             resources = resources_from_env()
             quota = resources.outreach.per_mailbox_per_minute
             with resources.app_store.session() as session:
-                keys = list(session.scalars(select(Submission.partition_key)))
+                keys = submission_keys.all_keys(session)
                 statuses = Counter(o.status for o in lead_outcomes(session, instance, keys, {}))
         seconds = time.time() - started
         mailbox = requests.get(f"{stack.gmail.url}/_admin/state", timeout=30).json()["mailboxes"][

@@ -13,9 +13,9 @@ import requests
 from dagster import DagsterInstance
 
 from salesagent_dagster.definitions import build_definitions
-from salesagent_dagster.local.lead_outcomes import LeadOutcome, lead_outcomes, submissions_since
 from salesagent_dagster.local.one_tick import TickResult, run_one_tick
 from salesagent_dagster.local.sandbox_stack import SANDBOX_SENDER
+from salesagent_dagster.services.lead_outcomes import LeadOutcome, lead_outcomes, submissions_since
 from salesagent_dagster.settings import resources_from_env
 
 

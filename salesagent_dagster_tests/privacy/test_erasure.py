@@ -14,13 +14,17 @@ from sqlalchemy import select
 
 from salesagent_dagster.cli.privacy_commands import erase, export
 from salesagent_dagster.local.demo_seed import add_submission, seed_demo
-from salesagent_dagster.privacy.app_rows import count_partition_rows
-from salesagent_dagster.privacy.dagster_records import PARTITIONS_DEF_NAME
-from salesagent_dagster.privacy.person_lookup import address_hashes, partition_keys_of
-from salesagent_dagster.privacy.verification import VerificationReport, scan_files, verify_erased
+from salesagent_dagster.services.privacy.person_lookup import address_hashes, partition_keys_of
+from salesagent_dagster.services.privacy.verification import (
+    VerificationReport,
+    scan_files,
+    verify_erased,
+)
+from salesagent_dagster.services.run_tags import SUBMISSIONS_PARTITIONS_NAME as PARTITIONS_DEF_NAME
 from salesagent_dagster.settings import resources_from_env
 from salesagent_dagster.store import suppression
 from salesagent_dagster.store.models import AuditEvent, Lead, Submission
+from salesagent_dagster.store.partition_rows import count_partition_rows
 from salesagent_dagster_tests.conftest import fresh_dagster_home, sandbox_env
 from salesagent_dagster_tests.integration.pipeline_harness import gmail_state, process_once
 

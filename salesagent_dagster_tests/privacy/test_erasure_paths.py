@@ -9,7 +9,7 @@ from dagster import DagsterInstance
 from salesagent_dagster.cli.privacy_commands import erase
 from salesagent_dagster.definitions import build_definitions
 from salesagent_dagster.local.demo_seed import add_submission
-from salesagent_dagster.privacy.person_lookup import address_hashes
+from salesagent_dagster.services.privacy.person_lookup import address_hashes
 from salesagent_dagster.settings import resources_from_env
 from salesagent_dagster.store import suppression
 from salesagent_dagster_tests.integration.pipeline_harness import (

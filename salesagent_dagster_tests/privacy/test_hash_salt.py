@@ -20,7 +20,7 @@ from dagster._serdes import serialize_value
 from salesagent_dagster.definitions import build_definitions
 from salesagent_dagster.domain.email_address import email_fingerprint
 from salesagent_dagster.local.demo_seed import add_submission
-from salesagent_dagster.privacy.person_lookup import address_hashes
+from salesagent_dagster.services.privacy.person_lookup import address_hashes
 from salesagent_dagster.settings import DEV_HASH_SALT, resources_from_env
 from salesagent_dagster.store import leads, suppression
 from salesagent_dagster_tests.integration.pipeline_harness import (

@@ -12,11 +12,11 @@ from sqlalchemy import select, update
 
 from salesagent_dagster.defs.privacy.retention_job import enforce_retention
 from salesagent_dagster.local.demo_seed import seed_demo
-from salesagent_dagster.privacy.app_rows import count_partition_rows
-from salesagent_dagster.privacy.dagster_records import PARTITIONS_DEF_NAME
+from salesagent_dagster.services.run_tags import SUBMISSIONS_PARTITIONS_NAME as PARTITIONS_DEF_NAME
 from salesagent_dagster.settings import resources_from_env
 from salesagent_dagster.store import audit
 from salesagent_dagster.store.models import AuditEvent, Draft, Submission, utc_now
+from salesagent_dagster.store.partition_rows import count_partition_rows
 from salesagent_dagster_tests.conftest import fresh_dagster_home, sandbox_env
 from salesagent_dagster_tests.integration.pipeline_harness import process_once
 

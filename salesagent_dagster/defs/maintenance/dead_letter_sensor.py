@@ -19,7 +19,8 @@ from dagster import (
     run_failure_sensor,
 )
 
-from salesagent_dagster.local.dead_letters import PARTITION_TAG, _failure_of
+from salesagent_dagster.services.dead_letters import failure_of
+from salesagent_dagster.services.run_tags import PARTITION_TAG
 
 WILL_RETRY_TAG = "dagster/will_retry"
 RETRY_NUMBER_TAG = "dagster/retry_number"
@@ -59,7 +60,7 @@ def is_final_failure(run: DagsterRun) -> bool:
 
 
 def dead_letter_report(instance: DagsterInstance, run: DagsterRun) -> DeadLetterReport:
-    step, error_class = _failure_of(instance, run.run_id)
+    step, error_class = failure_of(instance, run.run_id)
     if error_class == STEP_WRAPPER_ERROR:
         error_class = _raised_class(instance, run.run_id) or error_class
     return DeadLetterReport(

@@ -1,1 +1,1 @@
-"""Retention schedule and job, and the `erase_person` job: thin over `salesagent_dagster.privacy`."""
+"""Retention schedule and job, and the `erase_person` job: thin over `services.privacy`."""

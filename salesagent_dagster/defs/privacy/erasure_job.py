@@ -21,12 +21,12 @@ from dagster import (
 )
 from pydantic import Field
 
-from salesagent_dagster.defs.privacy.erasure_wiring import erase_with
-from salesagent_dagster.privacy.dagster_records import delete_runs
 from salesagent_dagster.resources.app_store import AppStoreResource
 from salesagent_dagster.resources.gmail import GmailResource
 from salesagent_dagster.resources.hubspot import HubSpotResource
 from salesagent_dagster.resources.outreach_settings import OutreachSettings
+from salesagent_dagster.services.privacy.dagster_records import delete_runs
+from salesagent_dagster.services.privacy.erasure_wiring import erase_with
 
 # Where this very run's config is kept: the one place the address is expected until the
 # run is deleted.

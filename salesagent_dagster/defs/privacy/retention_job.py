@@ -10,9 +10,9 @@ from dagster import (
     op,
 )
 
-from salesagent_dagster.privacy.retention import apply_retention
-from salesagent_dagster.privacy.retention_settings import retention_from_env
 from salesagent_dagster.resources.app_store import AppStoreResource
+from salesagent_dagster.services.privacy.retention import apply_retention
+from salesagent_dagster.services.privacy.retention_settings import retention_from_env
 
 
 class RetentionConfig(Config):

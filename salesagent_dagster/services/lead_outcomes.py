@@ -1,4 +1,4 @@
-"""What happened to each lead: the per-lead table `process --once` and the demo print.
+"""What happened to each lead: the outcomes `process --once` and the demo print per lead.
 
 Only the opaque key and statuses: no address or name ever leaves through this table.
 """
@@ -10,11 +10,17 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from dagster import DagsterInstance
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from salesagent_dagster.store import deferrals, drafts, leads, reviews, send_ledger
-from salesagent_dagster.store.models import Submission
+from salesagent_dagster.store import (
+    deferrals,
+    drafts,
+    inbox,
+    leads,
+    reviews,
+    send_ledger,
+    submission_keys,
+)
 
 
 @dataclass(frozen=True)
@@ -32,13 +38,7 @@ class LeadOutcome:
 
 
 def submissions_since(session: Session, since: datetime) -> list[str]:
-    return list(
-        session.scalars(
-            select(Submission.partition_key)
-            .where(Submission.received_at >= since)
-            .order_by(Submission.id)
-        )
-    )
+    return submission_keys.keys_received_since(session, since)
 
 
 def lead_outcomes(
@@ -49,7 +49,7 @@ def lead_outcomes(
 ) -> list[LeadOutcome]:
     outcomes = []
     for key in partition_keys:
-        submission = session.scalar(select(Submission).where(Submission.partition_key == key))
+        submission = inbox.get_submission(session, key)
         run_id = run_ids.get(key)
         run = instance.get_run_by_id(run_id) if run_id else None
         run_status = run.status.value if run else "-"
@@ -93,26 +93,3 @@ def lead_outcomes(
             )
         )
     return outcomes
-
-
-def format_table(outcomes: Sequence[LeadOutcome]) -> str:
-    headers = ("partition", "status", "run", "decision", "conf", "send", "reason")
-    rows = [
-        (
-            o.partition_key,
-            o.status,
-            o.run_status,
-            o.decision,
-            f"{o.confidence:.2f}" if o.confidence is not None else "-",
-            o.send_state,
-            o.reason if len(o.reason) <= 70 else o.reason[:69] + "…",
-        )
-        for o in outcomes
-    ]
-    widths = [
-        max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=False)
-    ]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))]
-    lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
-    return "\n".join(lines)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dagster import DagsterInstance
 
-from salesagent_dagster.defs.leads.mailbox_choice import gmail_for
-from salesagent_dagster.privacy.erasure import ErasureReport, ErasureTargets, erase_person
-from salesagent_dagster.privacy.verification import VerificationReport, verify_erased
 from salesagent_dagster.resources.app_store import AppStoreResource
 from salesagent_dagster.resources.gmail import GmailResource
 from salesagent_dagster.resources.hubspot import HubSpotResource
+from salesagent_dagster.services.mailboxes import gmail_for
+from salesagent_dagster.services.privacy.erasure import ErasureReport, ErasureTargets, erase_person
+from salesagent_dagster.services.privacy.verification import VerificationReport, verify_erased
 
 
 def erase_with(

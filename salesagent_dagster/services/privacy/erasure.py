@@ -25,24 +25,17 @@ from pathlib import Path
 from typing import Any
 
 from dagster import DagsterInstance
-from sqlalchemy import select, update
 
-from salesagent_dagster.privacy.app_rows import delete_partition_rows
-from salesagent_dagster.privacy.dagster_records import delete_partition_records
-from salesagent_dagster.privacy.person_lookup import address_hashes, partition_keys_of
-from salesagent_dagster.privacy.retention import SessionFactory
-from salesagent_dagster.privacy.sqlite_compaction import compact, compact_tree, sqlite_path
-from salesagent_dagster.privacy.warehouse_hooks import registered_hooks
 from salesagent_dagster.resources.gmail import GmailResource
 from salesagent_dagster.resources.hubspot import HubSpotResource
-from salesagent_dagster.store import audit, suppression
-from salesagent_dagster.store.models import (
-    AuditEvent,
-    HubSpotActivity,
-    SendLedgerEntry,
-    Submission,
-    utc_now,
-)
+from salesagent_dagster.services.privacy.dagster_records import delete_partition_records
+from salesagent_dagster.services.privacy.person_lookup import address_hashes, partition_keys_of
+from salesagent_dagster.services.privacy.retention import SessionFactory
+from salesagent_dagster.services.privacy.warehouse_hooks import registered_hooks
+from salesagent_dagster.store import audit, person_rows, suppression
+from salesagent_dagster.store.models import Submission, utc_now
+from salesagent_dagster.store.partition_rows import delete_partition_rows
+from salesagent_dagster.store.sqlite_compaction import compact, compact_tree, sqlite_path
 
 ERASED_DETAILS = {"redacted": "person erased"}
 ERASED_REASON = "erased on request (GDPR)"
@@ -83,21 +76,8 @@ def erase_person(
     report = ErasureReport(subject_hash=hashes[0])
     with session_factory() as session:
         keys = partition_keys_of(session, address, hashes)
-        drafts = [
-            (row.mailbox, row.gmail_draft_id)
-            for row in session.scalars(
-                select(SendLedgerEntry).where(SendLedgerEntry.partition_key.in_(keys))
-            )
-            if row.gmail_draft_id and row.mode == "draft"
-        ]
-        engagements = [
-            (kind, object_id)
-            for row in session.scalars(
-                select(HubSpotActivity).where(HubSpotActivity.partition_key.in_(keys))
-            )
-            for kind, object_id in (("emails", row.email_engagement_id), ("tasks", row.task_id))
-            if object_id
-        ]
+        drafts = person_rows.gmail_drafts_of(session, keys)
+        engagements = person_rows.hubspot_engagements_of(session, keys)
     report.leads = len(keys)
 
     report.counts["gmail_drafts_deleted"] = _delete_gmail_drafts(drafts, targets)
@@ -120,12 +100,14 @@ def erase_person(
                 reject_reason=ERASED_REASON,
                 dispatched_at=row.dispatched_at or utc_now(),
             )
-            for row in session.scalars(select(Submission).where(Submission.partition_key.in_(keys)))
+            for row in person_rows.submissions_of(session, keys)
         ]
         rows = delete_partition_rows(session, keys)
         session.add_all(tombstones)
         report.counts.update({f"rows_{table}": n for table, n in rows.items()})
-        report.counts["audit_events_redacted"] = _redact_audit(session, keys)
+        report.counts["audit_events_redacted"] = person_rows.redact_audit_events(
+            session, keys, ERASED_DETAILS
+        )
         suppression.suppress(session, hashes[0], "erased")
         audit.record(
             session,
@@ -154,15 +136,6 @@ def _archive_engagements(engagements: list[tuple[str, str]], targets: ErasureTar
         return 0
     hubspot = targets.hubspot
     return sum(hubspot.archive_engagement(kind, object_id) for kind, object_id in engagements)
-
-
-def _redact_audit(session: Any, keys: list[str]) -> int:
-    if not keys:
-        return 0
-    result = session.execute(
-        update(AuditEvent).where(AuditEvent.subject.in_(keys)).values(details=ERASED_DETAILS)
-    )
-    return int(result.rowcount or 0)
 
 
 def _compact(database_url: str, instance: DagsterInstance) -> list[str]:

@@ -15,28 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dagster import DagsterInstance
-from sqlalchemy import (
-    JSON,
-    Engine,
-    MetaData,
-    String,
-    Table,
-    Text,
-    cast,
-    create_engine,
-    func,
-    inspect,
-    or_,
-    select,
-)
-from sqlalchemy.sql.sqltypes import NullType
+from sqlalchemy import Engine, create_engine
 
-from salesagent_dagster.privacy.person_lookup import address_spellings
-from salesagent_dagster.privacy.sqlite_compaction import is_sqlite_file, sqlite_path
-from salesagent_dagster.privacy.warehouse_hooks import registered_hooks
+from salesagent_dagster.services.privacy.person_lookup import address_spellings
+from salesagent_dagster.services.privacy.warehouse_hooks import registered_hooks
 from salesagent_dagster.store.database import get_engine
-
-_TEXTUAL = (String, Text, JSON, NullType)
+from salesagent_dagster.store.sqlite_compaction import is_sqlite_file, sqlite_path
+from salesagent_dagster.store.text_search import columns_containing
 
 
 @dataclass
@@ -88,22 +73,8 @@ def scan_engine(
     engine: Engine, needles: list[str], report: VerificationReport, label: str
 ) -> list[str]:
     """`table.column (n rows)` for every textual column holding a needle (case-insensitive)."""
-    found = []
-    tables = inspect(engine).get_table_names()
-    with engine.connect() as connection:
-        for table_name in tables:
-            table = Table(table_name, MetaData(), autoload_with=connection)
-            for column in table.columns:
-                if not isinstance(column.type, _TEXTUAL):
-                    continue
-                text = func.lower(cast(column, Text))
-                condition = or_(*(text.contains(n, autoescape=True) for n in needles))
-                hits = connection.execute(
-                    select(func.count()).select_from(table).where(condition)
-                ).scalar()
-                if hits:
-                    found.append(f"{table_name}.{column.name} ({hits} rows)")
-    report.scanned[f"{label} tables"] = report.scanned.get(f"{label} tables", 0) + len(tables)
+    found, tables = columns_containing(engine, needles)
+    report.scanned[f"{label} tables"] = report.scanned.get(f"{label} tables", 0) + tables
     return found
 
 

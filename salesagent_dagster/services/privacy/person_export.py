@@ -10,13 +10,11 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-
-from salesagent_dagster.privacy.app_rows import partition_rows
-from salesagent_dagster.privacy.person_lookup import address_hashes, partition_keys_of
-from salesagent_dagster.privacy.retention import SessionFactory
-from salesagent_dagster.store import suppression
-from salesagent_dagster.store.models import AuditEvent, utc_now
+from salesagent_dagster.services.privacy.person_lookup import address_hashes, partition_keys_of
+from salesagent_dagster.services.privacy.retention import SessionFactory
+from salesagent_dagster.store import person_rows, suppression
+from salesagent_dagster.store.models import utc_now
+from salesagent_dagster.store.partition_rows import partition_rows
 
 
 def export_person(
@@ -28,7 +26,7 @@ def export_person(
         audit = [
             {"at": e.at, "actor": e.actor, "action": e.action, "subject": e.subject,
              "details": e.details}
-            for e in session.scalars(select(AuditEvent).where(AuditEvent.subject.in_(keys)))
+            for e in person_rows.audit_events_of(session, keys)
         ]  # fmt: skip
         return {
             "exported_at": utc_now(),

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import json
 
-from sqlalchemy import Text, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from salesagent_dagster.domain.email_address import (
@@ -19,7 +18,7 @@ from salesagent_dagster.domain.email_address import (
     email_fingerprint,
     parse_email_address,
 )
-from salesagent_dagster.store.models import Lead, SendLedgerEntry, Submission
+from salesagent_dagster.store.person_rows import partition_keys_matching
 
 
 def address_hashes(address: str, salt: str) -> list[str]:
@@ -38,31 +37,5 @@ def address_spellings(address: str) -> list[str]:
 
 
 def partition_keys_of(session: Session, address: str, hashes: list[str]) -> list[str]:
-    keys: set[str] = set()
-    payload_text = func.lower(cast(Submission.payload, Text))
-    keys |= set(
-        session.scalars(
-            select(Submission.partition_key).where(
-                or_(
-                    Submission.email_hash.in_(hashes),
-                    *(
-                        payload_text.contains(s, autoescape=True)
-                        for s in address_spellings(address)
-                    ),
-                )
-            )
-        )
-    )
-    keys |= set(
-        session.scalars(
-            select(Lead.partition_key).where(
-                or_(Lead.email_hash.in_(hashes), func.lower(Lead.email) == address.strip().lower())
-            )
-        )
-    )
-    keys |= set(
-        session.scalars(
-            select(SendLedgerEntry.partition_key).where(SendLedgerEntry.recipient_hash.in_(hashes))
-        )
-    )
-    return sorted(keys)
+    """The person's leads: by any of `hashes`, and by the plain columns that hold the address."""
+    return partition_keys_matching(session, hashes, address_spellings(address), address)

@@ -12,10 +12,9 @@ from datetime import UTC, datetime
 
 from dagster import DagsterInstance, DagsterRunStatus, Definitions, RunsFilter
 
-from salesagent_dagster.defs.intake.submissions_sensor import RUN_KEY_TAG
+from salesagent_dagster.services.run_tags import PARTITION_TAG, RUN_KEY_TAG
 
 JOB_NAME = "process_lead"
-PARTITION_TAG = "dagster/partition"
 UNFINISHED = (
     DagsterRunStatus.QUEUED,
     DagsterRunStatus.NOT_STARTED,
@@ -53,7 +52,7 @@ def dead_letters(instance: DagsterInstance, limit: int = 500) -> list[DeadLetter
             continue
         if any(r.dagster_run.status in UNFINISHED for r in runs):
             continue
-        step, error_class = _failure_of(instance, latest.dagster_run.run_id)
+        step, error_class = failure_of(instance, latest.dagster_run.run_id)
         failed_at = latest.end_time or latest.update_timestamp.timestamp()
         letters.append(
             DeadLetter(
@@ -68,7 +67,7 @@ def dead_letters(instance: DagsterInstance, limit: int = 500) -> list[DeadLetter
     return sorted(letters, key=lambda letter: letter.failed_at)[:limit]
 
 
-def _failure_of(instance: DagsterInstance, run_id: str) -> tuple[str, str]:
+def failure_of(instance: DagsterInstance, run_id: str) -> tuple[str, str]:
     """The failed step and the error class (ours, from Failure metadata, or the raised one)."""
     for entry in instance.all_logs(run_id):
         event = entry.dagster_event
@@ -99,17 +98,3 @@ def requeue(
         )
         results[key] = outcome.success
     return results
-
-
-def format_dead_letters(letters: Sequence[DeadLetter]) -> str:
-    if not letters:
-        return "no dead letters"
-    rows = [("partition", "step", "error", "attempts", "age", "run")]
-    rows += [
-        (d.partition_key, d.step, d.error_class, str(d.attempts), d.age(), d.run_id[:8])
-        for d in letters
-    ]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return "\n".join(
-        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows
-    )

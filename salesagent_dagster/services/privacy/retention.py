@@ -18,30 +18,20 @@ from datetime import datetime
 from typing import Any
 
 from dagster import DagsterInstance, RunsFilter
-from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from salesagent_dagster.privacy.app_rows import count_partition_rows, delete_partition_rows
-from salesagent_dagster.privacy.dagster_records import (
+from salesagent_dagster.services.privacy.dagster_records import (
     UNFINISHED,
     delete_partition_records,
     delete_runs,
     keys_with_unfinished_runs,
 )
-from salesagent_dagster.privacy.retention_settings import RetentionSettings
-from salesagent_dagster.store.models import (
-    AuditEvent,
-    Draft,
-    OutboxMessage,
-    SendLedgerEntry,
-    Submission,
-    utc_now,
-)
-from salesagent_dagster.store.send_ledger import DONE_STATES, LedgerState
+from salesagent_dagster.services.privacy.retention_settings import RetentionSettings
+from salesagent_dagster.store import aged_rows, submission_keys
+from salesagent_dagster.store.models import utc_now
+from salesagent_dagster.store.partition_rows import count_partition_rows, delete_partition_rows
 
 ERASE_PERSON_JOB = "erase_person"
-# A built message may be needed again only while its send outcome is open (DESIGN I-1).
-_SETTLED_STATES = [state.value for state in (*DONE_STATES, LedgerState.FAILED_PERMANENT)]
 
 SessionFactory = Callable[[], AbstractContextManager[Session]]
 
@@ -73,13 +63,7 @@ def apply_retention(
     now = now or utc_now()
     report = RetentionReport(dry_run=dry_run)
     with session_factory() as session:
-        expired = list(
-            session.scalars(
-                select(Submission.partition_key).where(
-                    Submission.received_at < now - settings.lead_age
-                )
-            )
-        )
+        expired = submission_keys.keys_received_before(session, now - settings.lead_age)
     busy = keys_with_unfinished_runs(instance, expired)
     expired = [key for key in expired if key not in busy]
     report.expired_leads, report.skipped_running = len(expired), len(busy)
@@ -93,50 +77,20 @@ def apply_retention(
         else:
             rows = delete_partition_rows(session, expired)
         report.counts.update({f"rows_{table}": n for table, n in rows.items()})
-        report.counts.update(_age_out_drafts(session, settings, now, dry_run))
-        report.counts["audit_events"] = _cut(
-            session, AuditEvent, AuditEvent.at < now - settings.audit_age, dry_run
+        report.counts.update(
+            aged_rows.age_out_drafts(
+                session,
+                draft_cutoff=now - settings.draft_age,
+                body_cutoff=now - settings.draft_body_age,
+                dry_run=dry_run,
+            )
+        )
+        report.counts["audit_events"] = aged_rows.cut_audit_events(
+            session, now - settings.audit_age, dry_run
         )
         if dry_run:
             session.rollback()
     return report
-
-
-def _age_out_drafts(
-    session: Session, settings: RetentionSettings, now: datetime, dry_run: bool
-) -> dict[str, int]:
-    old_drafts = Draft.created_at < now - settings.draft_age
-    deleted = _cut(session, Draft, old_drafts, dry_run)
-    old_bodies = (Draft.created_at < now - settings.draft_body_age) & (Draft.body_text != "")
-    blanked = _count(session, Draft, old_bodies)
-    settled = select(SendLedgerEntry.partition_key).where(
-        SendLedgerEntry.state.in_(_SETTLED_STATES)
-    )
-    old_outbox = (
-        (OutboxMessage.built_at < now - settings.draft_body_age)
-        & (OutboxMessage.raw != "")
-        & OutboxMessage.partition_key.in_(settled)
-    )
-    blanked_outbox = _count(session, OutboxMessage, old_outbox)
-    if not dry_run:
-        session.execute(update(Draft).where(old_bodies).values(body_text=""))
-        session.execute(update(OutboxMessage).where(old_outbox).values(raw=""))
-    return {
-        "draft_rows_deleted": deleted,
-        "draft_bodies_blanked": blanked,
-        "outbox_bodies_blanked": blanked_outbox,
-    }
-
-
-def _count(session: Session, model: Any, condition: Any) -> int:
-    return session.scalar(select(func.count()).select_from(model).where(condition)) or 0
-
-
-def _cut(session: Session, model: Any, condition: Any, dry_run: bool) -> int:
-    count = _count(session, model, condition)
-    if count and not dry_run:
-        session.execute(delete(model).where(condition))
-    return count
 
 
 def _delete_erasure_runs(instance: DagsterInstance, dry_run: bool) -> int:
