@@ -17,7 +17,15 @@ from dagster import DagsterInstance
 from sqlalchemy.orm import Session
 
 from salesagent_dagster.local.instance import prepare_dagster_home
-from salesagent_dagster.local.review_runs import ReviewRun, run_review
+from salesagent_dagster.local.one_tick import QUIET_CONSOLE
+from salesagent_dagster.services.review import (
+    ReviewAction,
+    ReviewRequest,
+    ReviewRun,
+    Sender,
+    edit_draft,
+    run_review,
+)
 from salesagent_dagster.settings import resources_from_env
 from salesagent_dagster.store import drafts, leads, reviews
 from salesagent_dagster.store.models import utc_now
@@ -155,13 +163,6 @@ def edit(
     body_file: Any,
 ) -> None:
     """Edit the draft (a new version; the original is kept), then approve and send it."""
-    from salesagent_dagster.defs.review.review_service import (
-        ReviewAction,
-        ReviewRequest,
-        Sender,
-        save_edit,
-    )
-
     # Resolved: the edit signs the unsubscribe link with the salt and names the sender.
     resources = resources_from_env(resolve_secrets=True)
     with resources.app_store.session() as session:
@@ -172,7 +173,7 @@ def edit(
         if body is None and not subject:
             raise click.ClickException("nothing changed; not edited")
         # The text goes to the app DB, never into run config (I-6); the run approves it.
-        edited = save_edit(
+        edited = edit_draft(
             session,
             partition_key,
             ReviewRequest(
@@ -180,7 +181,6 @@ def edit(
             ),
             resources.outreach,
             Sender(resources.gmail.sender_email, resources.gmail.sender_name),
-            latest,
         )
         version = edited.version
     _report(
@@ -240,7 +240,9 @@ def _launch(partition_key: str, **config: Any) -> ReviewRun:
 
     prepare_dagster_home()
     with DagsterInstance.get() as instance:
-        return run_review(instance, build_definitions(), partition_key, config)
+        return run_review(
+            instance, build_definitions(), partition_key, config, run_config=QUIET_CONSOLE
+        )
 
 
 def _report(outcome: ReviewRun) -> None:

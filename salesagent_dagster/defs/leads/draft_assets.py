@@ -5,7 +5,6 @@ from collections.abc import Iterator
 from dagster import AssetExecutionContext, MaterializeResult, asset
 
 from salesagent_dagster.defs.leads.lead_assets import GROUP, enrichment
-from salesagent_dagster.defs.leads.mailbox_choice import lead_gmail
 from salesagent_dagster.defs.partitions import submissions_partitions
 from salesagent_dagster.domain.approval_rules import DecisionInputs, decide
 from salesagent_dagster.domain.draft_writer import DraftFacts, compose_draft
@@ -16,6 +15,7 @@ from salesagent_dagster.resources.app_store import AppStoreResource
 from salesagent_dagster.resources.gmail import GmailResource
 from salesagent_dagster.resources.outreach_settings import OutreachSettings
 from salesagent_dagster.services.draft_safety import check_draft, stored_safety_report
+from salesagent_dagster.services.mailboxes import lead_gmail
 from salesagent_dagster.services.outgoing_email import outgoing_email_for
 from salesagent_dagster.store import drafts, leads, voice_profiles
 from salesagent_dagster.store.models import SendDecision

@@ -9,7 +9,6 @@ from salesagent_dagster.defs.failure_policy import (
     classified_failures,
     external_call_retry_policy,
 )
-from salesagent_dagster.defs.leads.mailbox_choice import gmail_for, mailbox_for_owner, note_revoked
 from salesagent_dagster.defs.partitions import submissions_partitions
 from salesagent_dagster.domain.email_address import parse_email_address
 from salesagent_dagster.domain.icp import IcpInputs, score_icp
@@ -19,6 +18,7 @@ from salesagent_dagster.resources.errors import AuthorizationRevoked
 from salesagent_dagster.resources.gmail import GmailResource
 from salesagent_dagster.resources.hubspot import CrmRecord, HubSpotResource
 from salesagent_dagster.resources.outreach_settings import OutreachSettings
+from salesagent_dagster.services.mailboxes import gmail_for, mailbox_for_owner, note_revoked
 from salesagent_dagster.store import inbox, leads, suppression
 from salesagent_dagster.store.models import Enrichment, Lead
 

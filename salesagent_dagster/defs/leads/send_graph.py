@@ -31,7 +31,6 @@ from salesagent_dagster.defs.failure_policy import (
 )
 from salesagent_dagster.defs.leads.draft_assets import send_decision
 from salesagent_dagster.defs.leads.lead_assets import GROUP
-from salesagent_dagster.defs.leads.mailbox_choice import lead_gmail, note_revoked
 from salesagent_dagster.defs.partitions import submissions_partitions
 from salesagent_dagster.domain.mime_message import encode_for_gmail, new_message_id
 from salesagent_dagster.resources.app_store import AppStoreResource
@@ -49,6 +48,7 @@ from salesagent_dagster.services.delivery import (
     Refused,
     deliver,
 )
+from salesagent_dagster.services.mailboxes import lead_gmail, note_revoked
 from salesagent_dagster.services.outgoing_email import outgoing_email_for
 from salesagent_dagster.store import (
     deferrals,

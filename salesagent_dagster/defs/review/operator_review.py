@@ -18,17 +18,17 @@ from dagster import (
 )
 from pydantic import Field
 
-from salesagent_dagster.defs.leads.mailbox_choice import lead_gmail
 from salesagent_dagster.defs.partitions import submissions_partitions
-from salesagent_dagster.defs.review.review_service import (
+from salesagent_dagster.resources.app_store import AppStoreResource
+from salesagent_dagster.resources.gmail import GmailResource
+from salesagent_dagster.resources.outreach_settings import OutreachSettings
+from salesagent_dagster.services.mailboxes import lead_gmail
+from salesagent_dagster.services.review import (
     ReviewAction,
     ReviewRequest,
     Sender,
     apply_review,
 )
-from salesagent_dagster.resources.app_store import AppStoreResource
-from salesagent_dagster.resources.gmail import GmailResource
-from salesagent_dagster.resources.outreach_settings import OutreachSettings
 
 REVIEW_GROUP = "review"
 

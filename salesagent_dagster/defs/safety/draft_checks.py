@@ -16,13 +16,13 @@ from dagster import (
     multi_asset_check,
 )
 
-from salesagent_dagster.defs.leads.mailbox_choice import lead_gmail
 from salesagent_dagster.domain.mime_message import new_message_id
 from salesagent_dagster.domain.safety.draft_review import CHECK_NAMES
 from salesagent_dagster.resources.app_store import AppStoreResource
 from salesagent_dagster.resources.gmail import GmailResource
 from salesagent_dagster.resources.outreach_settings import OutreachSettings
 from salesagent_dagster.services.draft_safety import check_draft
+from salesagent_dagster.services.mailboxes import lead_gmail
 from salesagent_dagster.services.outgoing_email import outgoing_email_for
 
 DRAFT_KEY = AssetKey("draft")

@@ -9,11 +9,12 @@ from __future__ import annotations
 from salesagent_dagster.resources.app_store import AppStoreResource
 from salesagent_dagster.resources.errors import AuthorizationRevoked
 from salesagent_dagster.resources.gmail import GmailResource
+from salesagent_dagster.settings import token_vault
 from salesagent_dagster.store import leads, mailboxes
-from salesagent_dagster.store.token_vault import TokenVault
 
 
 def mailbox_for_owner(app_store: AppStoreResource, default: str, owner_email: str | None) -> str:
+    """The owner's connected mailbox, or `default` when the owner has none."""
     if owner_email:
         with app_store.session() as session:
             row = mailboxes.get_mailbox(session, owner_email)
@@ -33,7 +34,7 @@ def gmail_for(mailbox: str, gmail: GmailResource, app_store: AppStoreResource) -
             raise LookupError(f"mailbox {mailbox} is not connected")
         if row.status != mailboxes.CONNECTED:
             raise AuthorizationRevoked("Gmail", f"mailbox {mailbox}: reconnect Gmail")
-        refresh_token = TokenVault.from_env().decrypt(row.refresh_token_encrypted)
+        refresh_token = token_vault().decrypt(row.refresh_token_encrypted)
         display_name = row.display_name
     return GmailResource(
         api_base_url=gmail.api_base_url,

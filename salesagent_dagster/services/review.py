@@ -1,5 +1,5 @@
 """What an operator's approve, edit or reject does, whichever door it comes through (the
-Launchpad's `review_lead` job or `salesagent review`).
+Launchpad's `review_lead` job or `salesagent review`, which launches that job).
 
 An approval covers one draft version and names the soft rules the operator takes on; it is
 refused, with the reason recorded, when a hard rule fires, when a soft rule fires that was not
@@ -9,9 +9,12 @@ delivered. An edit adds a draft version (the original stays) and is checked like
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
+from dagster import DagsterInstance, Definitions
 from sqlalchemy.orm import Session
 
 from salesagent_dagster.domain.draft_writer import compliance_footer
@@ -196,3 +199,53 @@ def _findings(
     if lead_email is None or lead_email.draft.version != version.version:
         raise LookupError(f"{key}: draft version {version.version} is not the latest")
     return check_draft(session, lead_email, outreach, sender.email).findings
+
+
+def edit_draft(
+    session: Session,
+    partition_key: str,
+    request: ReviewRequest,
+    outreach: OutreachSettings,
+    sender: Sender,
+) -> Draft:
+    """Save an operator's new text as a new draft version ahead of its review run (the CLI's
+    edit): the text goes to the app DB, never into run config (I-6), and the run approves
+    that version. An empty subject or body keeps the latest one."""
+    latest = drafts.latest_draft(session, partition_key)
+    if latest is None:
+        raise LookupError(f"{partition_key}: no draft")
+    return save_edit(session, partition_key, request, outreach, sender, latest)
+
+
+@dataclass(frozen=True)
+class ReviewRun:
+    run_id: str
+    approved: bool
+    explanation: str
+    metadata: dict[str, Any]
+
+
+def run_review(
+    instance: DagsterInstance,
+    definitions: Definitions,
+    partition_key: str,
+    config: dict[str, Any],
+    run_config: Mapping[str, Any] | None = None,
+) -> ReviewRun:
+    """Launch the `review_lead` job for one lead in this process, on the instance the daemon
+    and the UI use, so a review from the CLI shows in the UI like a Launchpad one.
+    `run_config` adds to the job's config (e.g. the console's log level)."""
+    result = definitions.resolve_job_def("review_lead").execute_in_process(
+        instance=instance,
+        partition_key=partition_key,
+        run_config={**(run_config or {}), "ops": {"operator_review": {"config": config}}},
+        tags={"salesagent/review": config.get("action", "")},
+        raise_on_error=False,
+    )
+    evaluations = result.get_asset_check_evaluations()
+    if not evaluations:
+        return ReviewRun(result.run_id, False, "the review run failed; see its logs", {})
+    metadata = {name: value.value for name, value in evaluations[0].metadata.items()}
+    return ReviewRun(
+        result.run_id, evaluations[0].passed, str(metadata.get("explanation", "")), metadata
+    )
