@@ -10,8 +10,11 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from dagster import EnvVar
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from salesagent_dagster.resources.app_store import AppStoreResource
 from salesagent_dagster.resources.gmail import (
@@ -21,6 +24,7 @@ from salesagent_dagster.resources.gmail import (
 )
 from salesagent_dagster.resources.hubspot import DEFAULT_HUBSPOT_API_BASE_URL, HubSpotResource
 from salesagent_dagster.resources.outreach_settings import OutreachSettings
+from salesagent_dagster.store.token_vault import TokenVault
 
 SECRET_VARIABLES = (
     "HUBSPOT_ACCESS_TOKEN",
@@ -35,19 +39,117 @@ class SettingsError(ValueError):
     """A setting is present but wrong; the message names the variable and the fix."""
 
 
+def _var(name: str, default: Any, **bounds: Any) -> Any:
+    """A field read from the environment variable `name` (the contract's spelling)."""
+    return Field(default, validation_alias=name, **bounds)
+
+
+class Settings(BaseSettings):
+    """Every environment variable the product reads, typed and bounded, read in one place.
+
+    Empty values count as unset (`KEY=` in an env file means "the default"), text is
+    stripped, and a wrong value stops the start with the variable named (`load_settings`).
+    Secrets are read here too, but the Definitions pass them on as `EnvVar` (see
+    `resources_from_env`) so the UI never shows them.
+    """
+
+    model_config = SettingsConfigDict(
+        env_ignore_empty=True, str_strip_whitespace=True, extra="ignore", populate_by_name=False
+    )
+
+    # HubSpot
+    hubspot_access_token: str = _var("HUBSPOT_ACCESS_TOKEN", "")
+    hubspot_api_base_url: str = _var("HUBSPOT_API_BASE_URL", DEFAULT_HUBSPOT_API_BASE_URL)
+    hubspot_form_ids: str = _var("HUBSPOT_FORM_IDS", "")
+    # Gmail and Google OAuth
+    gmail_api_base_url: str = _var("GMAIL_API_BASE_URL", DEFAULT_GMAIL_API_BASE_URL)
+    google_token_uri: str = _var("GOOGLE_TOKEN_URI", DEFAULT_GOOGLE_TOKEN_URI)
+    google_client_id: str = _var("GOOGLE_CLIENT_ID", "")
+    google_client_secret: str = _var("GOOGLE_CLIENT_SECRET", "")
+    gmail_refresh_token: str = _var("GMAIL_REFRESH_TOKEN", "")
+    sender_email: str = _var("SENDER_EMAIL", "")
+    sender_name: str = _var("SENDER_NAME", "")
+    # Per-request timeout; unset, each service keeps its own default (HubSpot 15 s, Gmail 30 s).
+    http_timeout_seconds: float | None = _var(
+        "SALESAGENT_HTTP_TIMEOUT_SECONDS", None, ge=0.1, le=300
+    )
+    # Storage
+    dagster_home: str = _var("DAGSTER_HOME", "")
+    database_url: str = _var("SALESAGENT_DATABASE_URL", "")
+    # Sending and its gates
+    allow_real_sends: bool = _var("ALLOW_REAL_SENDS", False)
+    kill_switch: bool = _var("SALESAGENT_KILL_SWITCH", False)
+    rules_file: str = _var("SALESAGENT_RULES_FILE", "")
+    auto_approve_threshold: float | None = _var("AUTO_APPROVE_THRESHOLD", None, ge=0.0, le=1.0)
+    shadow_mode: bool = _var("SALESAGENT_SHADOW_MODE", False)
+    contact_limit: int = _var("SALESAGENT_CONTACT_LIMIT", 2, ge=1, le=1000)
+    contact_window_days: int = _var("SALESAGENT_CONTACT_WINDOW_DAYS", 7, ge=1, le=365)
+    mailbox_daily_limit: int = _var("SALESAGENT_MAILBOX_DAILY_LIMIT", 20, ge=1, le=2000)
+    mailbox_sends_per_minute: float = _var(
+        "SALESAGENT_MAILBOX_SENDS_PER_MINUTE", 50.0, ge=0.1, le=1000
+    )
+    postal_address: str = _var(
+        "SALESAGENT_POSTAL_ADDRESS", "Example Inc., 1 Example Street, Springfield, USA"
+    )
+    unsubscribe_url: str = _var("SALESAGENT_UNSUBSCRIBE_URL", "")
+    booking_url: str = _var("SALESAGENT_BOOKING_URL", "")
+    hash_salt: str = _var("SALESAGENT_HASH_SALT", "")
+    allowlist: str = _var("SALESAGENT_ALLOWLIST", "")
+    denylist: str = _var("SALESAGENT_DENYLIST", "")
+    competitor_domains: str = _var("SALESAGENT_COMPETITOR_DOMAINS", "")
+    known_good: str = _var("SALESAGENT_KNOWN_GOOD", "")
+    token_key: str = _var("SALESAGENT_TOKEN_KEY", "")
+    # Review
+    review_sla_minutes: float = _var("SALESAGENT_REVIEW_SLA_MINUTES", 60.0, ge=1, le=10080)
+    # Failures (DESIGN I-5)
+    breaker_failures: int = _var("SALESAGENT_BREAKER_FAILURES", 5, ge=1, le=100)
+    breaker_open_seconds: float = _var("SALESAGENT_BREAKER_OPEN_SECONDS", 60.0, ge=1, le=3600)
+    # Retention
+    retention_draft_body_days: int = _var("SALESAGENT_RETENTION_DRAFT_BODY_DAYS", 30, ge=1, le=3650)
+    retention_draft_days: int = _var("SALESAGENT_RETENTION_DRAFT_DAYS", 90, ge=1, le=3650)
+    retention_lead_days: int = _var("SALESAGENT_RETENTION_LEAD_DAYS", 90, ge=1, le=3650)
+    retention_audit_days: int = _var("SALESAGENT_RETENTION_AUDIT_DAYS", 365, ge=1, le=36500)
+    retention_cron: str = _var("SALESAGENT_RETENTION_CRON", "30 3 * * *")
+    retention_timezone: str = _var("SALESAGENT_RETENTION_TIMEZONE", "UTC")
+    # Sentry
+    sentry_dsn: str = _var("SENTRY_DSN", "")
+    sentry_environment: str = _var("SENTRY_ENVIRONMENT", "production")
+    sentry_release: str = _var("SENTRY_RELEASE", "")
+    sentry_traces_sample_rate: float = _var("SENTRY_TRACES_SAMPLE_RATE", 0.0, ge=0.0, le=1.0)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _stripped(cls, value: Any) -> Any:
+        """' true ' and ' 5 ' as an env file may hold them: strip before parsing any type."""
+        return value.strip() if isinstance(value, str) else value
+
+    @property
+    def sender_domain(self) -> str:
+        return self.sender_email.rsplit("@", 1)[-1] if "@" in self.sender_email else "example.com"
+
+
+def load_settings() -> Settings:
+    """The settings as the environment is now; a wrong value raises `SettingsError` naming
+    each variable at fault, what it must be and what it was."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = [
+            f"{'.'.join(str(part) for part in error['loc'])} {error['msg'].lower()}"
+            f" (got {error.get('input')!r})"
+            for error in exc.errors()
+        ]
+        raise SettingsError("; ".join(problems)) from None
+
+
+def token_vault() -> TokenVault:
+    """The vault of connected mailboxes' refresh tokens, keyed by SALESAGENT_TOKEN_KEY."""
+    return TokenVault.from_key(load_settings().token_key)
+
+
 def env(name: str, default: str = "") -> str:
+    """One raw variable, for the few readers not yet on `Settings`."""
     return os.environ.get(name, default).strip()
-
-
-def env_bool(name: str, default: bool = False) -> bool:
-    raw = env(name)
-    if not raw:
-        return default
-    if raw.lower() in ("1", "true", "yes", "on"):
-        return True
-    if raw.lower() in ("0", "false", "no", "off"):
-        return False
-    raise SettingsError(f"{name} must be true or false, got {raw!r}")
 
 
 def env_number(name: str, default: float, minimum: float, maximum: float) -> float:
@@ -64,16 +166,16 @@ def env_number(name: str, default: float, minimum: float, maximum: float) -> flo
 
 
 def dagster_home() -> Path:
-    return Path(env("DAGSTER_HOME") or Path.cwd() / ".dagster_home")
+    return Path(load_settings().dagster_home or Path.cwd() / ".dagster_home")
 
 
 def database_url() -> str:
-    return env("SALESAGENT_DATABASE_URL") or f"sqlite:///{dagster_home() / 'salesagent.db'}"
+    return load_settings().database_url or f"sqlite:///{dagster_home() / 'salesagent.db'}"
 
 
 def app_db_is_embedded() -> bool:
     """True when the app DB is the SQLite file under DAGSTER_HOME (no URL configured)."""
-    return not env("SALESAGENT_DATABASE_URL")
+    return not load_settings().database_url
 
 
 @dataclass(frozen=True)
@@ -95,9 +197,10 @@ class Resources:
 def resources_from_env(resolve_secrets: bool = False) -> Resources:
     """Resources for Definitions (secrets as EnvVar, resolved by Dagster at run time), or
     with `resolve_secrets` for direct use outside a run (the doctor, the CLI)."""
+    settings = load_settings()
 
-    def secret(name: str) -> str:
-        return env(name) if resolve_secrets else EnvVar(name)
+    def secret(name: str, value: str) -> str:
+        return value if resolve_secrets else EnvVar(name)
 
     def hash_salt() -> str:
         # The salt keys every suppression hash and unsubscribe signature: a secret, so an
@@ -108,55 +211,50 @@ def resources_from_env(resolve_secrets: bool = False) -> Resources:
         # loading the definitions: every process started from this one (run workers, the
         # daemon, dbt) would inherit a salt that looks configured, and it would outlive any
         # test that sets or unsets the variable. Each process decides from its own env, and
-        # the salt is stripped where it is used (OutreachSettings.salt) as env() strips it.
-        return secret("SALESAGENT_HASH_SALT") if env("SALESAGENT_HASH_SALT") else DEV_HASH_SALT
+        # the salt is stripped where it is used (OutreachSettings.salt) as settings strip it.
+        if not settings.hash_salt:
+            return DEV_HASH_SALT
+        return secret("SALESAGENT_HASH_SALT", settings.hash_salt)
 
-    sender_email = env("SENDER_EMAIL")
-    sender_domain = sender_email.rsplit("@", 1)[-1] if "@" in sender_email else "example.com"
+    timeout = settings.http_timeout_seconds
     resources = Resources(
         hubspot=HubSpotResource(
-            access_token=secret("HUBSPOT_ACCESS_TOKEN"),
-            api_base_url=env("HUBSPOT_API_BASE_URL", DEFAULT_HUBSPOT_API_BASE_URL),
-            form_ids=env("HUBSPOT_FORM_IDS"),
-            request_timeout_seconds=env_number("SALESAGENT_HTTP_TIMEOUT_SECONDS", 15, 0.1, 300),
+            access_token=secret("HUBSPOT_ACCESS_TOKEN", settings.hubspot_access_token),
+            api_base_url=settings.hubspot_api_base_url,
+            form_ids=settings.hubspot_form_ids,
+            request_timeout_seconds=timeout or 15,
         ),
         gmail=GmailResource(
-            api_base_url=env("GMAIL_API_BASE_URL", DEFAULT_GMAIL_API_BASE_URL),
-            token_uri=env("GOOGLE_TOKEN_URI", DEFAULT_GOOGLE_TOKEN_URI),
-            client_id=secret("GOOGLE_CLIENT_ID"),
-            client_secret=secret("GOOGLE_CLIENT_SECRET"),
-            refresh_token=secret("GMAIL_REFRESH_TOKEN"),
-            sender_email=secret("SENDER_EMAIL"),
-            sender_name=env("SENDER_NAME"),
-            request_timeout_seconds=env_number("SALESAGENT_HTTP_TIMEOUT_SECONDS", 30, 0.1, 300),
+            api_base_url=settings.gmail_api_base_url,
+            token_uri=settings.google_token_uri,
+            client_id=secret("GOOGLE_CLIENT_ID", settings.google_client_id),
+            client_secret=secret("GOOGLE_CLIENT_SECRET", settings.google_client_secret),
+            refresh_token=secret("GMAIL_REFRESH_TOKEN", settings.gmail_refresh_token),
+            sender_email=secret("SENDER_EMAIL", settings.sender_email),
+            sender_name=settings.sender_name,
+            request_timeout_seconds=timeout or 30,
         ),
         app_store=AppStoreResource(database_url=database_url()),
         outreach=OutreachSettings(
-            allow_real_sends=env_bool("ALLOW_REAL_SENDS"),
-            kill_switch_forced=env_bool("SALESAGENT_KILL_SWITCH"),
-            rules_file=env("SALESAGENT_RULES_FILE"),
-            auto_approve_threshold=(
-                env_number("AUTO_APPROVE_THRESHOLD", 0.85, 0.0, 1.0)
-                if env("AUTO_APPROVE_THRESHOLD")
-                else None
+            allow_real_sends=settings.allow_real_sends,
+            kill_switch_forced=settings.kill_switch,
+            rules_file=settings.rules_file,
+            auto_approve_threshold=settings.auto_approve_threshold,
+            shadow_mode=settings.shadow_mode,
+            per_contact_limit=settings.contact_limit,
+            per_contact_window_days=settings.contact_window_days,
+            per_mailbox_daily_limit=settings.mailbox_daily_limit,
+            per_mailbox_per_minute=settings.mailbox_sends_per_minute,
+            postal_address=settings.postal_address,
+            unsubscribe_url=(
+                settings.unsubscribe_url or f"https://{settings.sender_domain}/unsubscribe"
             ),
-            shadow_mode=env_bool("SALESAGENT_SHADOW_MODE"),
-            per_contact_limit=int(env_number("SALESAGENT_CONTACT_LIMIT", 2, 1, 1000)),
-            per_contact_window_days=int(env_number("SALESAGENT_CONTACT_WINDOW_DAYS", 7, 1, 365)),
-            per_mailbox_daily_limit=int(env_number("SALESAGENT_MAILBOX_DAILY_LIMIT", 20, 1, 2000)),
-            per_mailbox_per_minute=env_number("SALESAGENT_MAILBOX_SENDS_PER_MINUTE", 50, 0.1, 1000),
-            postal_address=env(
-                "SALESAGENT_POSTAL_ADDRESS", "Example Inc., 1 Example Street, Springfield, USA"
-            ),
-            unsubscribe_url=env(
-                "SALESAGENT_UNSUBSCRIBE_URL", f"https://{sender_domain}/unsubscribe"
-            ),
-            booking_url=env("SALESAGENT_BOOKING_URL", f"https://{sender_domain}/book-a-demo"),
+            booking_url=settings.booking_url or f"https://{settings.sender_domain}/book-a-demo",
             hash_salt=hash_salt(),
-            allowlist=env("SALESAGENT_ALLOWLIST"),
-            denylist=env("SALESAGENT_DENYLIST"),
-            competitor_domains=env("SALESAGENT_COMPETITOR_DOMAINS"),
-            known_good=env("SALESAGENT_KNOWN_GOOD"),
+            allowlist=settings.allowlist,
+            denylist=settings.denylist,
+            competitor_domains=settings.competitor_domains,
+            known_good=settings.known_good,
         ),
     )
     resources.outreach.rule_settings()  # a bad rules file stops the load, with its reason

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from salesagent_dagster.settings import resources_from_env
+from salesagent_dagster.settings import resources_from_env, token_vault
 from salesagent_dagster.store import mailboxes
 from salesagent_dagster.store.token_vault import TokenKeyError, TokenVault
 
@@ -35,7 +35,7 @@ def connect(mailbox: str, name: str, refresh_token_stdin: bool) -> None:
     if not refresh_token:
         raise click.UsageError("no refresh token on standard input")
     try:
-        vault = TokenVault.from_env()
+        vault = token_vault()
     except TokenKeyError as exc:
         raise click.ClickException(str(exc)) from exc
     with resources_from_env().app_store.session() as session:

@@ -6,11 +6,10 @@ report to the same project. Without SENTRY_DSN nothing is initialised and nothin
 
 from __future__ import annotations
 
-import os
-
 import sentry_sdk
 
 from salesagent_dagster.observability.sentry_scrubber import scrub_breadcrumb, scrub_event
+from salesagent_dagster.settings import load_settings
 
 
 def init_sentry(dsn: str | None = None) -> bool:
@@ -21,13 +20,14 @@ def init_sentry(dsn: str | None = None) -> bool:
     stack-frame locals (leads, drafts); the scrubber catches what is left (log arguments,
     extras, breadcrumbs, addresses in any string).
     """
-    dsn = (dsn if dsn is not None else os.environ.get("SENTRY_DSN", "")).strip()
+    settings = load_settings()
+    dsn = (dsn if dsn is not None else settings.sentry_dsn).strip()
     if not dsn:
         return False
     sentry_sdk.init(
         dsn=dsn,
-        environment=os.environ.get("SENTRY_ENVIRONMENT", "production").strip() or None,
-        release=os.environ.get("SENTRY_RELEASE", "").strip() or None,
+        environment=settings.sentry_environment or None,
+        release=settings.sentry_release or None,
         data_collection={
             "user_info": False,
             "cookies": {"mode": "off"},
@@ -38,7 +38,7 @@ def init_sentry(dsn: str | None = None) -> bool:
             "gen_ai": {"inputs": False, "outputs": False},
         },
         include_local_variables=False,
-        traces_sample_rate=float(os.environ.get("SENTRY_TRACES_SAMPLE_RATE", "0") or 0),
+        traces_sample_rate=settings.sentry_traces_sample_rate,
         before_send=scrub_event,  # type: ignore[arg-type]
         before_send_transaction=scrub_event,  # type: ignore[arg-type]
         before_breadcrumb=scrub_breadcrumb,

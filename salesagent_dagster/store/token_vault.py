@@ -1,11 +1,9 @@
-"""Refresh tokens encrypted at rest with Fernet (AES-128-CBC + HMAC), key from the env.
+"""Refresh tokens encrypted at rest with Fernet (AES-128-CBC + HMAC), key from the settings.
 
 A database dump or backup alone never yields a usable Gmail grant.
 """
 
 from __future__ import annotations
-
-import os
 
 from cryptography.fernet import Fernet, InvalidToken
 
@@ -27,8 +25,9 @@ class TokenVault:
             ) from exc
 
     @classmethod
-    def from_env(cls) -> TokenVault:
-        key = os.environ.get(TOKEN_KEY_VARIABLE, "").strip()
+    def from_key(cls, key: str) -> TokenVault:
+        """The vault for the configured key (settings: SALESAGENT_TOKEN_KEY); a clear error
+        when none is configured."""
         if not key:
             raise TokenKeyError(
                 f"{TOKEN_KEY_VARIABLE} is not set: it encrypts Gmail refresh tokens at rest. "

@@ -12,7 +12,7 @@ from salesagent_dagster_tests.deployment.production_stack import COMPOSE_FILE, P
 
 PACKAGE = REPO_ROOT / "salesagent_dagster"
 # Functions whose first argument is an environment variable's name.
-ENV_READERS = {"env", "env_bool", "env_number", "getenv", "EnvVar", "secret"}
+ENV_READERS = {"env", "env_bool", "env_number", "getenv", "EnvVar", "secret", "_var"}
 # The emulators are test doubles of HubSpot and Gmail, never deployed.
 NOT_DEPLOYED = {PACKAGE / "sandbox"}
 # Compose sets these for its postgres and minio services from the documented ones.
