@@ -3,18 +3,19 @@
 Addresses arrive from a public web form, so anything may be in them. We accept the
 practical subset of RFC 5321/5322 that real mailboxes use and reject the rest with a
 reason a person can act on; we never try to "repair" an address into someone else's.
+The syntax and the IDNA encoding are email-validator's (no DNS: deliverability is Gmail's
+to find out); what stays here is the reason we record and our own lists of role,
+free-mail and disposable addresses.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 import unicodedata
 from dataclasses import dataclass
 
-# Local part: dot-atom of the RFC 5322 atext set; no quoted strings (no real lead uses them).
-_LOCAL_PART = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
-_DOMAIN_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+from email_validator import EmailNotValidError, validate_email
+from email_validator.syntax import validate_email_domain_name, validate_email_local_part
 
 ROLE_LOCAL_PARTS = frozenset(
     {
@@ -77,6 +78,8 @@ def parse_email_address(raw: str | None) -> EmailAddress:
     """Validate and normalise `raw`, raising InvalidEmailAddress with a reason."""
     if raw is None or not raw.strip():
         raise InvalidEmailAddress("email is missing")
+    # email-validator refuses these too, but a line break in an address is an attack on our
+    # headers, and the record should say so.
     if any(ch in raw for ch in "\r\n\0"):
         raise InvalidEmailAddress("email contains a line break or NUL (header injection)")
     candidate = unicodedata.normalize("NFC", raw.strip())
@@ -85,23 +88,46 @@ def parse_email_address(raw: str | None) -> EmailAddress:
     if candidate.count("@") != 1:
         raise InvalidEmailAddress("email must contain exactly one @")
     local_part, domain = candidate.rsplit("@", 1)
-    if not local_part or len(local_part) > 64 or not _LOCAL_PART.match(local_part):
-        raise InvalidEmailAddress("email local part has characters mail servers refuse")
-    return EmailAddress(local_part=local_part, domain=_normalise_domain(domain))
-
-
-def _normalise_domain(domain: str) -> str:
-    domain = domain.rstrip(".").lower()
+    domain = domain.rstrip(".")  # the DNS root's dot: "example.com." is example.com
     try:
-        ascii_domain = domain.encode("idna").decode("ascii")
-    except UnicodeError as exc:
-        raise InvalidEmailAddress("email domain is not a valid internationalised name") from exc
-    labels = ascii_domain.split(".")
-    if len(labels) < 2 or not all(_DOMAIN_LABEL.match(label) for label in labels):
-        raise InvalidEmailAddress("email domain is not a valid host name")
-    if labels[-1].isdigit():
-        raise InvalidEmailAddress("email domain is an IP address, not a mail domain")
-    return ascii_domain
+        validated = validate_email(
+            f"{local_part}@{domain}",
+            check_deliverability=False,
+            allow_smtputf8=False,  # no real lead's mailbox needs a non-ASCII local part
+            strict=True,  # the RFC 5321 limit of 64 characters before the @
+        )
+    except EmailNotValidError as exc:
+        raise InvalidEmailAddress(_reason(local_part, domain)) from exc
+    # The local part as typed: email-validator lower-cases role names ("Postmaster"), and
+    # the address we write to is the one the person gave.
+    return EmailAddress(local_part=local_part, domain=validated.ascii_domain)
+
+
+def _reason(local_part: str, domain: str) -> str:
+    """Our words for what email-validator refused: its messages are for developers, and
+    which part was wrong is what a person can act on."""
+    try:
+        validate_email_local_part(local_part, allow_smtputf8=False, strict=True)
+    except EmailNotValidError:
+        return "email local part has characters mail servers refuse"
+    if _is_dotted_ip_address(domain):
+        return "email domain is an IP address, not a mail domain"
+    if domain.isascii():
+        return "email domain is not a valid host name"
+    try:
+        validate_email_domain_name(domain)
+    except EmailNotValidError:
+        return "email domain is not a valid internationalised name"
+    return "email is longer than 254 characters"
+
+
+def _is_dotted_ip_address(domain: str) -> bool:
+    """A well-formed host name but for its all-digit last label, as 10.0.0.1 is."""
+    try:
+        validate_email_domain_name(domain, globally_deliverable=False)
+    except EmailNotValidError:
+        return False
+    return "." in domain and domain.rsplit(".", 1)[-1].isdigit()
 
 
 def email_fingerprint(address: str, salt: str) -> str:
