@@ -2,13 +2,17 @@
 
 Text is NFKC-normalised first so full-width or other look-alike digits are caught too;
 each candidate is validated (SSN ranges, Luhn, IBAN mod-97) so prices and phone numbers do
-not trip the rule.
+not trip the rule. The checksums and number rules are python-stdnum's; what stays here is
+finding the candidates in prose and the card issuer prefixes (stdnum has Luhn, not issuers).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+
+from stdnum import iban, luhn
+from stdnum.us import ssn
 
 from salesagent_dagster.domain.safety.findings import Finding, locate
 
@@ -31,11 +35,13 @@ _SECRETS: tuple[tuple[str, re.Pattern[str]], ...] = (
         re.compile(r"\b(?:api[_-]?key|secret|password|passwd|token)\s*[:=]\s*\S{8,}", re.I),
     ),
 )
+# Any script's decimal digit; NFKC leaves Arabic-Indic, Devanagari and others as they are.
+_DIGIT = re.compile(r"\d")
 
 
 def find_pii(text: str, part: str = "body") -> list[Finding]:
     """Every SSN, payment card, IBAN or secret in `text`, by kind and location."""
-    normalised = unicodedata.normalize("NFKC", text)
+    normalised = _ascii_digits(unicodedata.normalize("NFKC", text))
     findings: list[Finding] = []
     for match in _SSN.finditer(normalised):
         if is_valid_ssn(match.group(1), match.group(3), match.group(4)):
@@ -63,24 +69,24 @@ def find_pii(text: str, part: str = "body") -> list[Finding]:
     return findings
 
 
+def _ascii_digits(text: str) -> str:
+    """Every decimal digit as its ASCII digit, one character for one, so offsets still hold:
+    stdnum reads only 0-9, and a number typed in another script is the same number."""
+    return _DIGIT.sub(lambda match: _ascii_digit(match.group(0)), text)
+
+
+def _ascii_digit(char: str) -> str:
+    return char if char.isascii() else str(unicodedata.decimal(char))
+
+
 def is_valid_ssn(area: str, group: str, serial: str) -> bool:
-    """SSA never issues area 000, 666 or 900-999, group 00 or serial 0000."""
-    area_number = int(area)
-    if area_number == 0 or area_number == 666 or area_number >= 900:
-        return False
-    return group != "00" and serial != "0000"
+    """A number the SSA could have issued: never area 000, 666 or 900-999, group 00 or serial
+    0000, nor one of the three that advertising made public (stdnum's blacklist)."""
+    return ssn.is_valid(f"{area}-{group}-{serial}")
 
 
 def luhn_valid(digits: str) -> bool:
-    total = 0
-    for index, char in enumerate(reversed(digits)):
-        value = int(char)
-        if index % 2 == 1:
-            value *= 2
-            if value > 9:
-                value -= 9
-        total += value
-    return total % 10 == 0
+    return luhn.is_valid(digits)
 
 
 def looks_like_card_number(digits: str) -> bool:
@@ -100,10 +106,7 @@ def looks_like_card_number(digits: str) -> bool:
 
 
 def is_valid_iban(candidate: str) -> bool:
-    """ISO 13616 mod-97 check."""
-    iban = candidate.replace(" ", "")
-    if not 15 <= len(iban) <= 34:
-        return False
-    rearranged = iban[4:] + iban[:4]
-    numeric = "".join(str(int(ch, 36)) for ch in rearranged)
-    return int(numeric) % 97 == 1
+    """ISO 13616: mod-97 check digits and the country's registered length and layout.
+    Countries' own national check digits are not checked: the rule leans to finding an
+    account number rather than to proving it."""
+    return iban.is_valid(candidate, check_country=False)
