@@ -23,6 +23,10 @@ class PermanentServiceError(ServiceError):
     """Another try gives the same answer: bad request, not found, forbidden."""
 
 
+class NotFound(PermanentServiceError):
+    """The service has no such object (HTTP 404). Erasure counts that as done."""
+
+
 class AuthorizationRevoked(PermanentServiceError):
     """The mailbox's grant is gone; a person must reconnect Gmail. Never retried."""
 

@@ -25,6 +25,7 @@ from pydantic import PrivateAttr
 
 from salesagent_dagster.resources.errors import (
     AuthorizationRevoked,
+    NotFound,
     PermanentServiceError,
     TransientServiceError,
     UnclearSendOutcome,
@@ -156,10 +157,8 @@ class GmailResource(ConfigurableResource):
                     .execute(num_retries=2)
                 ),
             )
-        except PermanentServiceError as exc:
-            if "HTTP 404" in str(exc):
-                return False
-            raise
+        except NotFound:
+            return False
         return True
 
     # -- reading: safe to retry --------------------------------------------------------------
@@ -299,6 +298,8 @@ def _translated_errors(operation: str) -> Iterator[None]:
             ) from exc
         if status == 401:
             raise AuthorizationRevoked(SERVICE, f"{message}; reconnect Gmail") from exc
+        if status == 404:
+            raise NotFound(SERVICE, message) from exc
         raise PermanentServiceError(SERVICE, message) from exc
     except (OSError, TransportError, httplib2.HttpLib2Error) as exc:
         # Timeouts and refused connections are OSErrors (socket.timeout included).

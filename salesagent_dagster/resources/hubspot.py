@@ -25,6 +25,7 @@ from hubspot.utils.requests.http_request_builder import Request as HubSpotReques
 from pydantic import PrivateAttr
 
 from salesagent_dagster.resources.errors import (
+    NotFound,
     PermanentServiceError,
     TransientServiceError,
     is_transient_status,
@@ -289,10 +290,8 @@ class HubSpotResource(ConfigurableResource):
                 f"archive {object_type}",
                 lambda: api.archive(object_id, _request_timeout=self.request_timeout_seconds),
             )
-        except PermanentServiceError as exc:
-            if "HTTP 404" in str(exc):
-                return False
-            raise
+        except NotFound:
+            return False
         return True
 
     def owner_id_for(self, email: str) -> str | None:
@@ -342,7 +341,7 @@ def _translated_errors(operation: str, conflict_ok: bool) -> Iterator[None]:
         raise TransientServiceError(SERVICE, f"{operation}: {type(exc).__name__}") from exc
     except Exception as exc:
         status = getattr(exc, "status", None)
-        if type(exc).__name__ != "ApiException" or not isinstance(status, int):
+        if not _is_api_exception(exc) or not isinstance(status, int):
             raise
         if status == 0:
             # The generated client's word for "no HTTP answer" (a TLS failure mid-call):
@@ -355,6 +354,12 @@ def _translated_errors(operation: str, conflict_ok: bool) -> Iterator[None]:
         ) from exc
 
 
+def _is_api_exception(exc: Exception) -> bool:
+    """Each generated API package has its own `ApiException`, and answers 401, 403, 404 and 5xx
+    with subclasses of it (`NotFoundException`, ...): recognised by name, along the MRO."""
+    return any(cls.__name__ == "ApiException" for cls in type(exc).__mro__)
+
+
 def _status_error(operation: str, status: int, message: str, headers: Any) -> Exception:
     if is_transient_status(status):
         return TransientServiceError(
@@ -364,6 +369,8 @@ def _status_error(operation: str, status: int, message: str, headers: Any) -> Ex
         return PermanentServiceError(
             SERVICE, f"{operation}: HTTP {status} {message} (check HUBSPOT_ACCESS_TOKEN and scopes)"
         )
+    if status == 404:
+        return NotFound(SERVICE, f"{operation}: HTTP {status} {message}")
     return PermanentServiceError(SERVICE, f"{operation}: HTTP {status} {message}")
 
 
