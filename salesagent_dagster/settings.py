@@ -7,7 +7,6 @@ so their values never appear in the Dagster UI; plain settings are read here, on
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -111,6 +110,8 @@ class Settings(BaseSettings):
     retention_audit_days: int = _var("SALESAGENT_RETENTION_AUDIT_DAYS", 365, ge=1, le=36500)
     retention_cron: str = _var("SALESAGENT_RETENTION_CRON", "30 3 * * *")
     retention_timezone: str = _var("SALESAGENT_RETENTION_TIMEZONE", "UTC")
+    # The production instance's S3 compute logs (deploy/production/dagster.yaml reads it too)
+    compute_logs_bucket: str = _var("DAGSTER_COMPUTE_LOGS_BUCKET", "")
     # Sentry
     sentry_dsn: str = _var("SENTRY_DSN", "")
     sentry_environment: str = _var("SENTRY_ENVIRONMENT", "production")
@@ -122,6 +123,13 @@ class Settings(BaseSettings):
     def _stripped(cls, value: Any) -> Any:
         """' true ' and ' 5 ' as an env file may hold them: strip before parsing any type."""
         return value.strip() if isinstance(value, str) else value
+
+    def variable(self, name: str) -> Any:
+        """The value of the setting read from environment variable `name`."""
+        for field_name, info in type(self).model_fields.items():
+            if info.validation_alias == name:
+                return getattr(self, field_name)
+        raise KeyError(f"{name} is not a setting")
 
     @property
     def sender_domain(self) -> str:
@@ -145,24 +153,6 @@ def load_settings() -> Settings:
 def token_vault() -> TokenVault:
     """The vault of connected mailboxes' refresh tokens, keyed by SALESAGENT_TOKEN_KEY."""
     return TokenVault.from_key(load_settings().token_key)
-
-
-def env(name: str, default: str = "") -> str:
-    """One raw variable, for the few readers not yet on `Settings`."""
-    return os.environ.get(name, default).strip()
-
-
-def env_number(name: str, default: float, minimum: float, maximum: float) -> float:
-    raw = env(name)
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError as exc:
-        raise SettingsError(f"{name} must be a number, got {raw!r}") from exc
-    if not minimum <= value <= maximum:
-        raise SettingsError(f"{name} must be between {minimum} and {maximum}, got {value}")
-    return value
 
 
 def dagster_home() -> Path:

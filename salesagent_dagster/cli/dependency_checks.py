@@ -16,7 +16,7 @@ from salesagent_dagster.settings import (
     SettingsError,
     dagster_home,
     database_url,
-    env,
+    load_settings,
     resources_from_env,
 )
 
@@ -34,17 +34,18 @@ class CheckResult:
 
 
 def check_settings() -> CheckResult:
-    missing = [name for name in (*SECRET_VARIABLES, "SENDER_EMAIL") if not env(name)]
     try:
+        settings = load_settings()
         resources_from_env()
     except (SettingsError, ValueError) as exc:
         return CheckResult("settings", False, str(exc), "correct the variable named above")
+    missing = [name for name in (*SECRET_VARIABLES, "SENDER_EMAIL") if not settings.variable(name)]
     if missing:
         return CheckResult(
             "settings", False, "missing: " + ", ".join(missing),
             "set them in the environment (see .env.example)",
         )  # fmt: skip
-    if env("SALESAGENT_HASH_SALT", DEV_HASH_SALT) == DEV_HASH_SALT:
+    if settings.hash_salt in ("", DEV_HASH_SALT):
         return CheckResult(
             "settings", True, "all set, but SALESAGENT_HASH_SALT is the development default",
             "set SALESAGENT_HASH_SALT to a long random secret before production",
@@ -146,7 +147,7 @@ def check_gmail() -> CheckResult:
         return CheckResult(
             "Gmail", False, str(exc), "check GMAIL_API_BASE_URL, GOOGLE_TOKEN_URI and the client"
         )
-    if address.lower() != env("SENDER_EMAIL").lower():
+    if address.lower() != load_settings().sender_email.lower():
         return CheckResult(
             "Gmail", False, "the refresh token belongs to a different mailbox than SENDER_EMAIL",
             "use the refresh token of SENDER_EMAIL's mailbox",
@@ -159,7 +160,7 @@ def check_s3() -> CheckResult:
     """The compute-log bucket answers, when one is configured. boto3 reads the endpoint
     (AWS_ENDPOINT_URL_S3, for MinIO and other S3-compatible servers) and the credentials
     from the environment, exactly as the instance's S3ComputeLogManager does."""
-    bucket = env(COMPUTE_LOGS_BUCKET_VARIABLE)
+    bucket = load_settings().compute_logs_bucket
     if not bucket:
         return CheckResult("S3", True, "not configured; compute logs stay on local disk")
     import boto3

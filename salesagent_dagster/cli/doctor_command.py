@@ -10,7 +10,6 @@ from collections.abc import Callable
 import click
 
 from salesagent_dagster.cli.dependency_checks import (
-    COMPUTE_LOGS_BUCKET_VARIABLE,
     CheckResult,
     check_app_db,
     check_dagster_instance,
@@ -19,7 +18,7 @@ from salesagent_dagster.cli.dependency_checks import (
     check_s3,
     check_settings,
 )
-from salesagent_dagster.settings import env
+from salesagent_dagster.settings import load_settings
 
 CHECKS: tuple[Callable[[], CheckResult], ...] = (
     check_settings,
@@ -35,7 +34,7 @@ def doctor() -> None:
     """Check configuration, databases, the Dagster instance, HubSpot, Gmail and S3."""
     failures = 0
     # S3 is checked only where compute logs go there (the production instance).
-    s3 = (check_s3,) if env(COMPUTE_LOGS_BUCKET_VARIABLE) else ()
+    s3 = (check_s3,) if load_settings().compute_logs_bucket else ()
     for check in (*CHECKS, *s3):
         result = check()
         echo_result(result)

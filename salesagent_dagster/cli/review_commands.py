@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import getpass
 import json
-import os
 from datetime import timedelta
 from typing import Any
 
@@ -26,7 +25,7 @@ from salesagent_dagster.services.review import (
     edit_draft,
     run_review,
 )
-from salesagent_dagster.settings import resources_from_env
+from salesagent_dagster.settings import load_settings, resources_from_env
 from salesagent_dagster.store import drafts, leads, reviews
 from salesagent_dagster.store.models import utc_now
 
@@ -34,7 +33,7 @@ PREVIEW_CHARS = 80
 
 
 def review_sla() -> timedelta:
-    return timedelta(minutes=float(os.environ.get("SALESAGENT_REVIEW_SLA_MINUTES", "60")))
+    return timedelta(minutes=load_settings().review_sla_minutes)
 
 
 @click.group()

@@ -4,7 +4,6 @@ plus the Dagster webserver and daemon on the embedded instance)."""
 from __future__ import annotations
 
 import contextlib
-import os
 import subprocess
 import sys
 import threading
@@ -15,6 +14,7 @@ import click
 from salesagent_dagster.local.demo_seed import add_submission, seed_demo
 from salesagent_dagster.local.instance import REPO_ROOT, start_local_instance
 from salesagent_dagster.local.sandbox_stack import apply_env, running_sandbox
+from salesagent_dagster.settings import load_settings
 
 
 @click.group(invoke_without_command=True)
@@ -47,7 +47,10 @@ def add(
     email_address: str, first_name: str, last_name: str, company: str, job_title: str, message: str
 ) -> None:
     """Add one form submission to the running HubSpot emulator (HUBSPOT_API_BASE_URL)."""
-    base_url = os.environ.get("HUBSPOT_API_BASE_URL", "http://127.0.0.1:8101")
+    settings = load_settings()
+    # Unset, the emulator's default port, not the real API the product would default to.
+    explicit = "hubspot_api_base_url" in settings.model_fields_set
+    base_url = settings.hubspot_api_base_url if explicit else "http://127.0.0.1:8101"
     values = {
         "email": email_address, "firstname": first_name, "lastname": last_name,
         "company": company, "jobtitle": job_title, "message": message,

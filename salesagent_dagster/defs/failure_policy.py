@@ -17,7 +17,7 @@ from dagster import Backoff, Failure, Jitter, RetryPolicy, RetryRequested
 from salesagent_dagster.domain.circuit_breaker import BreakerSettings
 from salesagent_dagster.resources.app_store import AppStoreResource
 from salesagent_dagster.resources.errors import PermanentServiceError, TransientServiceError
-from salesagent_dagster.settings import env_number
+from salesagent_dagster.settings import load_settings
 from salesagent_dagster.store import circuit_breakers
 from salesagent_dagster.store.models import utc_now
 
@@ -51,9 +51,10 @@ def classified_failures() -> Iterator[None]:
 
 
 def breaker_settings() -> BreakerSettings:
+    settings = load_settings()
     return BreakerSettings(
-        failure_threshold=int(env_number("SALESAGENT_BREAKER_FAILURES", 5, 1, 100)),
-        open_for=timedelta(seconds=env_number("SALESAGENT_BREAKER_OPEN_SECONDS", 60, 1, 3600)),
+        failure_threshold=settings.breaker_failures,
+        open_for=timedelta(seconds=settings.breaker_open_seconds),
     )
 
 

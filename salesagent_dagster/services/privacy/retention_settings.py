@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from salesagent_dagster.settings import SettingsError, env, env_number
+from salesagent_dagster.settings import SettingsError, load_settings
 
 DEFAULT_CRON = "30 3 * * *"  # nightly, 03:30 in the schedule's timezone
 
@@ -48,11 +48,12 @@ class RetentionSettings:
 
 
 def retention_from_env() -> RetentionSettings:
+    settings = load_settings()
     return RetentionSettings(
-        draft_body_days=int(env_number("SALESAGENT_RETENTION_DRAFT_BODY_DAYS", 30, 1, 3650)),
-        draft_days=int(env_number("SALESAGENT_RETENTION_DRAFT_DAYS", 90, 1, 3650)),
-        lead_days=int(env_number("SALESAGENT_RETENTION_LEAD_DAYS", 90, 1, 3650)),
-        audit_days=int(env_number("SALESAGENT_RETENTION_AUDIT_DAYS", 365, 1, 36500)),
-        cron=env("SALESAGENT_RETENTION_CRON", DEFAULT_CRON),
-        timezone=env("SALESAGENT_RETENTION_TIMEZONE", "UTC"),
+        draft_body_days=settings.retention_draft_body_days,
+        draft_days=settings.retention_draft_days,
+        lead_days=settings.retention_lead_days,
+        audit_days=settings.retention_audit_days,
+        cron=settings.retention_cron,
+        timezone=settings.retention_timezone,
     )
