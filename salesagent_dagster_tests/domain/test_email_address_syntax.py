@@ -28,9 +28,13 @@ def test_international_domains_are_not_repaired_into_other_domains():
     assert "internationalised" in reason("ana@ex\u200dample.com")
 
 
-@pytest.mark.parametrize("domain", ["acme.local", "acme.onion", "acme.invalid", "acme.test"])
+@pytest.mark.parametrize("domain", ["acme.local", "acme.onion", "acme.invalid"])
 def test_reserved_names_cannot_receive_mail(domain):
     assert "host name" in reason(f"ana@{domain}")
+
+
+def test_rfc_2606_test_domains_stay_usable_for_staging_and_test_suites():
+    assert parse_email_address("ana@acme.test").domain == "acme.test"
 
 
 @pytest.mark.parametrize(
