@@ -11,10 +11,18 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from salesagent_dagster.domain.mime_message import new_message_id
 from salesagent_dagster.domain.safety.draft_review import CHECK_NAMES, SafetyReport
 from salesagent_dagster.domain.safety.findings import Finding
+from salesagent_dagster.resources.app_store import AppStoreResource
+from salesagent_dagster.resources.gmail import GmailResource
 from salesagent_dagster.resources.outreach_settings import OutreachSettings
-from salesagent_dagster.services.outgoing_email import LeadEmail, safety_report_for
+from salesagent_dagster.services.mailboxes import lead_gmail
+from salesagent_dagster.services.outgoing_email import (
+    LeadEmail,
+    outgoing_email_for,
+    safety_report_for,
+)
 from salesagent_dagster.store import drafts
 
 
@@ -30,6 +38,22 @@ def check_draft(
         {name: [_as_record(f) for f in report.by_check[name]] for name in CHECK_NAMES},
     )
     return report
+
+
+def check_latest_draft(
+    app_store: AppStoreResource, gmail: GmailResource, outreach: OutreachSettings, key: str
+) -> tuple[int, SafetyReport] | None:
+    """Evaluate and store the rules on the lead's latest draft, as the mailbox chosen for the
+    lead would send it: the draft's version and the report; None when it has no draft."""
+    rep_gmail = lead_gmail(app_store, gmail, key)
+    sender = rep_gmail.sender_email
+    with app_store.session() as session:
+        lead_email = outgoing_email_for(
+            session, key, outreach, sender, rep_gmail.sender_name, new_message_id(sender)
+        )
+        if lead_email is None:
+            return None
+        return lead_email.draft.version, check_draft(session, lead_email, outreach, sender)
 
 
 def stored_safety_report(

@@ -8,15 +8,13 @@ from salesagent_dagster.defs.leads.lead_assets import GROUP, enrichment
 from salesagent_dagster.defs.partitions import submissions_partitions
 from salesagent_dagster.domain.approval_rules import DecisionInputs, decide
 from salesagent_dagster.domain.draft_writer import DraftFacts, compose_draft
-from salesagent_dagster.domain.mime_message import new_message_id
 from salesagent_dagster.domain.safety.draft_review import SafetyReport
 from salesagent_dagster.domain.send_authorization import may_refuse
 from salesagent_dagster.resources.app_store import AppStoreResource
 from salesagent_dagster.resources.gmail import GmailResource
 from salesagent_dagster.resources.outreach_settings import OutreachSettings
-from salesagent_dagster.services.draft_safety import check_draft, stored_safety_report
+from salesagent_dagster.services.draft_safety import check_latest_draft, stored_safety_report
 from salesagent_dagster.services.mailboxes import lead_gmail
-from salesagent_dagster.services.outgoing_email import outgoing_email_for
 from salesagent_dagster.store import drafts, leads, voice_profiles
 from salesagent_dagster.store.models import SendDecision
 
@@ -166,12 +164,7 @@ def _check_now(
 ) -> SafetyReport:
     """The checks did not run for this draft (a run that left them out): evaluate and store
     them here, as they would have."""
-    gmail = lead_gmail(app_store, gmail, key)
-    with app_store.session() as session:
-        lead_email = outgoing_email_for(
-            session, key, outreach, gmail.sender_email, gmail.sender_name,
-            new_message_id(gmail.sender_email),
-        )  # fmt: skip
-        if lead_email is None:
-            raise LookupError(f"{key}: the draft disappeared while deciding")
-        return check_draft(session, lead_email, outreach, gmail.sender_email)
+    checked = check_latest_draft(app_store, gmail, outreach, key)
+    if checked is None:
+        raise LookupError(f"{key}: the draft disappeared while deciding")
+    return checked[1]

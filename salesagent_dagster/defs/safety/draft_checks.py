@@ -16,14 +16,11 @@ from dagster import (
     multi_asset_check,
 )
 
-from salesagent_dagster.domain.mime_message import new_message_id
 from salesagent_dagster.domain.safety.draft_review import CHECK_NAMES
 from salesagent_dagster.resources.app_store import AppStoreResource
 from salesagent_dagster.resources.gmail import GmailResource
 from salesagent_dagster.resources.outreach_settings import OutreachSettings
-from salesagent_dagster.services.draft_safety import check_draft
-from salesagent_dagster.services.mailboxes import lead_gmail
-from salesagent_dagster.services.outgoing_email import outgoing_email_for
+from salesagent_dagster.services.draft_safety import check_latest_draft
 
 DRAFT_KEY = AssetKey("draft")
 
@@ -54,15 +51,10 @@ def draft_safety_checks(
     outreach: OutreachSettings,
 ) -> Iterator[AssetCheckResult]:
     key = context.run.tags.get("dagster/partition") or ""
-    gmail = lead_gmail(app_store, gmail, key)
-    with app_store.session() as session:
-        lead_email = outgoing_email_for(
-            session, key, outreach, gmail.sender_email, gmail.sender_name,
-            new_message_id(gmail.sender_email),
-        )  # fmt: skip
-        if lead_email is None:
-            raise LookupError(f"{key}: no draft to check")
-        report = check_draft(session, lead_email, outreach, gmail.sender_email)
+    checked = check_latest_draft(app_store, gmail, outreach, key)
+    if checked is None:
+        raise LookupError(f"{key}: no draft to check")
+    draft_version, report = checked
     for name in CHECK_NAMES:
         findings = report.by_check[name]
         yield AssetCheckResult(
@@ -75,7 +67,7 @@ def draft_safety_checks(
                 else AssetCheckSeverity.WARN
             ),
             metadata={
-                "draft_version": lead_email.draft.version,
+                "draft_version": draft_version,
                 "findings": [f.describe() for f in findings],
                 "overridable": not any(f.hard for f in findings),
             },
