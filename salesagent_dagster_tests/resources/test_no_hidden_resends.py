@@ -10,55 +10,26 @@ theirs starts to). Against plain `httplib2.Http` the orderly-close cases store t
 
 from __future__ import annotations
 
-import base64
-from email.message import EmailMessage
-
 import pytest
 
 from salesagent_dagster.resources.errors import TransientServiceError, UnclearSendOutcome
 from salesagent_dagster.resources.gmail import GmailResource
-from salesagent_dagster.resources.hubspot import HubSpotResource
 from salesagent_dagster.resources.transport import HUBSPOT_RETRY
-from salesagent_dagster.sandbox import start_gmail_emulator, start_hubspot_emulator
+from salesagent_dagster_tests.resources.conftest import (
+    MAILBOX,
+    gmail_resource,
+    hubspot_resource,
+)
+from salesagent_dagster_tests.resources.conftest import raw_message as rep_message
 
-MAILBOX, REFRESH = "rep@seller.example", "refresh-1"
-HUBSPOT_TOKEN = "transport-test-token"
 DROPS = [
     pytest.param(False, id="orderly-close"),
     pytest.param(True, id="tcp-reset"),
 ]
 
 
-@pytest.fixture
-def gmail_emulator():
-    with start_gmail_emulator(mailboxes={MAILBOX: REFRESH}) as running:
-        yield running
-
-
-@pytest.fixture
-def hubspot_emulator():
-    with start_hubspot_emulator(access_token=HUBSPOT_TOKEN) as running:
-        yield running
-
-
-def gmail_resource(emulator) -> GmailResource:
-    return GmailResource(
-        api_base_url=emulator.url,
-        token_uri=f"{emulator.url}/token",
-        client_id="sandbox-client-id",
-        client_secret="sandbox-client-secret",
-        refresh_token=REFRESH,
-        sender_email=MAILBOX,
-        request_timeout_seconds=5,
-    )
-
-
 def raw_message(message_id: str = "<transport-1@seller.example>") -> str:
-    message = EmailMessage()
-    message["From"], message["To"], message["Subject"] = MAILBOX, "ana@acme.io", "Hello"
-    message["Message-ID"] = message_id
-    message.set_content("Body")
-    return base64.urlsafe_b64encode(message.as_bytes()).decode()
+    return rep_message(message_id)
 
 
 def stored(emulator, operation: str) -> int:
@@ -124,12 +95,6 @@ def test_a_token_endpoint_outage_is_transient_not_a_revoked_grant(gmail_emulator
     with pytest.raises(TransientServiceError) as caught:
         gmail.profile_address()
     assert "reconnect" not in str(caught.value)
-
-
-def hubspot_resource(emulator) -> HubSpotResource:
-    return HubSpotResource(
-        access_token=HUBSPOT_TOKEN, api_base_url=emulator.url, request_timeout_seconds=5
-    )
 
 
 def engagements(emulator, object_type: str) -> list[dict]:

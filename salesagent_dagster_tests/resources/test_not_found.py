@@ -3,9 +3,6 @@ refusal without reading the message."""
 
 from __future__ import annotations
 
-import base64
-from email.message import EmailMessage
-
 import pytest
 
 from salesagent_dagster.resources.errors import (
@@ -13,46 +10,20 @@ from salesagent_dagster.resources.errors import (
     PermanentServiceError,
     TransientServiceError,
 )
-from salesagent_dagster.resources.gmail import GmailResource
-from salesagent_dagster.resources.hubspot import HubSpotResource
-from salesagent_dagster.sandbox import start_gmail_emulator, start_hubspot_emulator
-
-MAILBOX, REFRESH = "rep@seller.example", "refresh-1"
-HUBSPOT_TOKEN = "not-found-test-token"
-
-
-@pytest.fixture
-def gmail():
-    with start_gmail_emulator(mailboxes={MAILBOX: REFRESH}) as emulator:
-        yield GmailResource(
-            api_base_url=emulator.url,
-            token_uri=f"{emulator.url}/token",
-            client_id="sandbox-client-id",
-            client_secret="sandbox-client-secret",
-            refresh_token=REFRESH,
-            sender_email=MAILBOX,
-            request_timeout_seconds=5,
-        )
+from salesagent_dagster_tests.resources.conftest import (
+    gmail_resource,
+    hubspot_resource,
+    raw_message,
+)
 
 
 @pytest.fixture
-def hubspot_emulator():
-    with start_hubspot_emulator(access_token=HUBSPOT_TOKEN) as emulator:
-        yield emulator
-
-
-def hubspot_resource(emulator) -> HubSpotResource:
-    return HubSpotResource(
-        access_token=HUBSPOT_TOKEN, api_base_url=emulator.url, request_timeout_seconds=5
-    )
+def gmail(gmail_emulator):
+    return gmail_resource(gmail_emulator)
 
 
 def draft_raw() -> str:
-    message = EmailMessage()
-    message["From"], message["To"], message["Subject"] = MAILBOX, "ana@acme.io", "Hello"
-    message["Message-ID"] = "<not-found-1@seller.example>"
-    message.set_content("Body")
-    return base64.urlsafe_b64encode(message.as_bytes()).decode()
+    return raw_message("<not-found-1@seller.example>")
 
 
 def test_not_found_is_a_permanent_error():
