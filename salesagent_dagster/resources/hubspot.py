@@ -19,6 +19,7 @@ import requests
 import urllib3
 from dagster import ConfigurableResource
 from hubspot import HubSpot
+from hubspot.communication_preferences import PublicUpdateSubscriptionStatusRequest
 from hubspot.crm.contacts import SimplePublicObjectInput as ContactUpdate
 from hubspot.crm.contacts import SimplePublicObjectInputForCreate
 from hubspot.utils.requests.http_request_builder import Request as HubSpotRequest
@@ -44,6 +45,10 @@ TASK_TO_CONTACT = 204
 CONTACT_PROPERTIES = ["email", "firstname", "lastname", "company", "jobtitle", "hubspot_owner_id"]
 COMPANY_PROPERTIES = ["name", "domain", "numberofemployees", "industry", "country"]
 
+# What HubSpot records as the basis of an opt-out we pass on (required on GDPR portals):
+# the person told us, through a channel we announced in the email, to stop.
+OPT_OUT_LEGAL_BASIS = "CONSENT_WITH_NOTICE"
+
 T = TypeVar("T")
 
 
@@ -57,6 +62,15 @@ class SubmissionsPage:
 class CrmRecord:
     id: str
     properties: dict[str, str | None]
+
+
+@dataclass(frozen=True)
+class OptOutReport:
+    """What HubSpot did with one address's opt-out, per subscription type."""
+
+    unsubscribed: int  # subscriptions this call turned to NOT_SUBSCRIBED
+    already: int  # HubSpot had them unsubscribed already (it answers 400 for those)
+    refused: tuple[str, ...]  # ids HubSpot would not change for this address (other 4xx)
 
 
 class HubSpotResource(ConfigurableResource):
@@ -313,6 +327,62 @@ class HubSpotResource(ConfigurableResource):
         )
         return str(owner.email) if owner.email else None
 
+    # -- communication preferences (opt-outs) ---------------------------------------------
+
+    def active_subscription_ids(self) -> list[str]:
+        """The portal's subscription types that are in use (`GET /communication-preferences
+        /v3/definitions`), internal ones included: an opt-out covers every kind of email."""
+        answer = self._call(
+            "get subscription definitions",
+            lambda: self.client.communication_preferences.definition_api.get_page(
+                _request_timeout=self.request_timeout_seconds
+            ),
+        )
+        return [str(d.id) for d in answer.subscription_definitions or [] if d.is_active]
+
+    def opt_out_of_email(self, email: str, explanation: str) -> OptOutReport:
+        """Unsubscribe `email` from every active subscription type (v3 has no "all" call).
+
+        Repeats are safe: HubSpot answers 400 "already unsubscribed" for a subscription the
+        address has left, which counts as done. Another 4xx for one subscription (HubSpot
+        will not change that one) is reported, not raised, so it cannot keep the opt-out
+        pending forever; 401/403, 429 and 5xx raise, and the caller tries again later.
+        `explanation` is stored in HubSpot: say why, never who.
+        """
+        unsubscribed, already, refused = 0, 0, []
+        for subscription_id in self.active_subscription_ids():
+            outcome = self._unsubscribe(email, subscription_id, explanation)
+            if outcome == "unsubscribed":
+                unsubscribed += 1
+            elif outcome == "already":
+                already += 1
+            else:
+                refused.append(subscription_id)
+        return OptOutReport(unsubscribed, already, tuple(refused))
+
+    def _unsubscribe(self, email: str, subscription_id: str, explanation: str) -> str:
+        request = PublicUpdateSubscriptionStatusRequest(
+            email_address=email,
+            subscription_id=subscription_id,
+            legal_basis=OPT_OUT_LEGAL_BASIS,
+            legal_basis_explanation=explanation,
+        )
+        status_api = self.client.communication_preferences.status_api
+        with _translated_errors("unsubscribe", conflict_ok=False):
+            try:
+                status_api.unsubscribe(
+                    public_update_subscription_status_request=request,
+                    _request_timeout=self.request_timeout_seconds,
+                )
+            except Exception as exc:
+                status = getattr(exc, "status", None) if _is_api_exception(exc) else None
+                if status == 400 and _is_already_unsubscribed(exc):
+                    return "already"
+                if status in (400, 404, 422):
+                    return "refused"
+                raise  # 401/403, 429, 5xx, no answer: translated, and tried again later
+        return "unsubscribed"
+
     def _call(self, operation: str, fn: Callable[[], T], conflict_ok: bool = False) -> T:
         with _translated_errors(operation, conflict_ok):
             return fn()
@@ -352,6 +422,17 @@ def _translated_errors(operation: str, conflict_ok: bool) -> Iterator[None]:
         raise _status_error(
             operation, status, _error_message(exc), getattr(exc, "headers", None)
         ) from exc
+
+
+def _is_already_unsubscribed(exc: Exception) -> bool:
+    """HubSpot's 400 for an unsubscribe the address has made already ("... is already
+    unsubscribed from subscription N"): the outcome we wanted, not an error."""
+    try:
+        body = json.loads(getattr(exc, "body", None) or "{}")
+    except ValueError:
+        return False
+    message = body.get("message") if isinstance(body, dict) else None
+    return isinstance(message, str) and "already unsubscribed" in message.lower()
 
 
 def _is_api_exception(exc: Exception) -> bool:

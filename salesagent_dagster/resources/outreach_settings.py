@@ -6,8 +6,6 @@ Built from environment variables in `settings.py`; the domain objects it hands o
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import replace
 from urllib.parse import urlencode
 
@@ -19,6 +17,7 @@ from salesagent_dagster.domain.email_address import email_fingerprint
 from salesagent_dagster.domain.rule_config import load_rule_settings
 from salesagent_dagster.domain.safety.recipient import RecipientPolicy
 from salesagent_dagster.domain.send_limits import SendLimits
+from salesagent_dagster.domain.unsubscribe_token import TokenCheck, check, sign
 
 
 def _as_set(csv: str) -> frozenset[str]:
@@ -102,10 +101,15 @@ class OutreachSettings(ConfigurableResource):
 
     def unsubscribe_link(self, partition_key: str) -> str:
         """Per-contact opt-out: a signed token of the lead's opaque key, not the address."""
-        token = hmac.new(self.salt.encode(), partition_key.encode(), hashlib.sha256)
-        query = urlencode({"lead": partition_key, "sig": token.hexdigest()[:32]})
+        query = urlencode({"lead": partition_key, "sig": sign(partition_key, self.salt)})
         separator = "&" if "?" in self.unsubscribe_url else "?"
         return f"{self.unsubscribe_url}{separator}{query}"
+
+    def check_unsubscribe_signature(
+        self, partition_key: str | None, signature: str | None
+    ) -> TokenCheck:
+        """Whether an opt-out link's `sig` is the one `unsubscribe_link` made for `lead`."""
+        return check(partition_key, signature, self.salt)
 
     @staticmethod
     def unsubscribe_mailto(sender_email: str, partition_key: str) -> str:
