@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
+from email.parser import BytesParser
 from email.policy import SMTP
 from email.utils import format_datetime
 
@@ -91,3 +92,11 @@ def text_to_html(text: str) -> str:
 def encode_for_gmail(message: EmailMessage) -> str:
     """Gmail's `raw`: the RFC 822 bytes, base64url."""
     return base64.urlsafe_b64encode(message.as_bytes()).decode("ascii")
+
+
+def decode_from_gmail(raw: str) -> EmailMessage:
+    """The message a stored `raw` holds, so a check can read the very bytes that go out."""
+    parsed = BytesParser(policy=SMTP).parsebytes(base64.urlsafe_b64decode(raw))
+    if not isinstance(parsed, EmailMessage):  # an EmailPolicy always yields one
+        raise TypeError("the stored message did not parse as an EmailMessage")
+    return parsed

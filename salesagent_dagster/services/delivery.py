@@ -109,10 +109,19 @@ def deliver(
                 deferrals.clear(session, key)
                 return NotApproved()
             lead_email = outgoing_email_for(
-                session, key, outreach, gmail.sender_email, gmail.sender_name, prepared.message_id
+                session,
+                key,
+                outreach,
+                gmail.sender_email,
+                gmail.sender_name,
+                prepared.message_id,
+                prepared_raw=prepared.raw,
             )
             if lead_email is None:
                 raise LookupError(f"{key}: lead or draft disappeared before sending")
+            if lead_email.draft.version != prepared.draft_version:
+                deferrals.clear(session, key)  # the stored message is not the current draft
+                return NotApproved()
             report = safety_report_for(session, lead_email, outreach, gmail.sender_email)
             # A full window is no refusal: the claim below defers the send instead.
             refusals = [f.describe() for f in authorization.refusals(report.findings)]

@@ -2,7 +2,8 @@
 
 The asset checks, the review, the composing of the message and the send-time gate all come
 through here, so the message that was checked is the message that is sent. The MIME message
-is built only when something reads it, and then once.
+is built only when something reads it, and then once; at send time it is not built at all but
+read back from the outbox, so the gate checks the exact bytes Gmail receives.
 """
 
 from __future__ import annotations
@@ -13,7 +14,11 @@ from functools import cached_property
 
 from sqlalchemy.orm import Session
 
-from salesagent_dagster.domain.mime_message import OutgoingEmail, build_mime_message
+from salesagent_dagster.domain.mime_message import (
+    OutgoingEmail,
+    build_mime_message,
+    decode_from_gmail,
+)
 from salesagent_dagster.domain.safety.content import default_content_policy
 from salesagent_dagster.domain.safety.draft_review import (
     DraftUnderReview,
@@ -35,10 +40,13 @@ class LeadEmail:
     postal_address: str
     known_facts: tuple[str, ...]
     thread_id: str | None = None  # the Gmail thread this email answers, if any
+    prepared_raw: str | None = None  # the composed message from the outbox, once there is one
 
     @cached_property
     def mime(self) -> EmailMessage:
-        """The message as it goes to Gmail."""
+        """The message as it goes to Gmail: the outbox's bytes when composed, else built."""
+        if self.prepared_raw is not None:
+            return decode_from_gmail(self.prepared_raw)
         return build_mime_message(self.email)
 
     @cached_property
@@ -63,8 +71,10 @@ def outgoing_email_for(
     sender_email: str,
     sender_name: str,
     message_id: str,
+    prepared_raw: str | None = None,
 ) -> LeadEmail | None:
-    """The latest draft as an email, or None when the lead has no draft."""
+    """The latest draft as an email, or None when the lead has no draft. `prepared_raw` is
+    the composed message of that draft from the outbox, which `mime` then reads back."""
     lead = leads.get_lead(session, partition_key)
     draft = drafts.latest_draft(session, partition_key)
     if lead is None or draft is None or not lead.email:
@@ -93,6 +103,7 @@ def outgoing_email_for(
         postal_address=outreach.postal_address,
         known_facts=_known_facts(lead, enrichment, sender_name, sender_email, outreach),
         thread_id=enrichment.reply_thread_id if enrichment and replying_to else None,
+        prepared_raw=prepared_raw,
     )
 
 

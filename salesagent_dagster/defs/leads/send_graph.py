@@ -78,7 +78,6 @@ def compose_message(
     outreach: OutreachSettings,
 ) -> Iterator[Output[None]]:
     key = context.partition_key
-    gmail = lead_gmail(app_store, gmail, key)
     with app_store.session() as session:
         authorization = reviews.authorization_for(session, key)
         if authorization is None:
@@ -92,9 +91,10 @@ def compose_message(
         if ledger_entry is None and (
             existing is None or existing.draft_version != authorization.draft_version
         ):
-            message_id = new_message_id(gmail.sender_email)
+            rep_gmail = lead_gmail(app_store, gmail, key)  # only when there is something to compose
+            message_id = new_message_id(rep_gmail.sender_email)
             lead_email = outgoing_email_for(
-                session, key, outreach, gmail.sender_email, gmail.sender_name, message_id
+                session, key, outreach, rep_gmail.sender_email, rep_gmail.sender_name, message_id
             )
             if lead_email is None or lead_email.draft.version != authorization.draft_version:
                 context.log.warning("the draft changed after it was approved; approve it again")
