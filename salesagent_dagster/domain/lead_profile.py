@@ -91,21 +91,30 @@ def clean_message(value: str) -> str:
     return text.strip()[:_MAX_MESSAGE]
 
 
+def _form_field(values: Mapping[str, str], name: str) -> str:
+    """The first non-empty alias of field `name`."""
+    for alias in FIELD_ALIASES[name]:
+        if values.get(alias):
+            return values[alias]
+    return ""
+
+
+def form_email(values: Mapping[str, str]) -> tuple[EmailAddress | None, str | None]:
+    """The submission's email address and, when it is unusable, the reason why. Intake needs
+    only this (to fingerprint the sender), so it does not build the whole profile."""
+    try:
+        return parse_email_address(_form_field(values, "email")), None
+    except InvalidEmailAddress as exc:
+        return None, exc.reason
+
+
 def build_lead_profile(values: Mapping[str, str]) -> tuple[LeadProfile, str | None]:
     """Return the cleaned profile and, when the email is unusable, the reason why."""
 
     def field(name: str) -> str:
-        for alias in FIELD_ALIASES[name]:
-            if values.get(alias):
-                return values[alias]
-        return ""
+        return _form_field(values, name)
 
-    email: EmailAddress | None
-    email_problem: str | None = None
-    try:
-        email = parse_email_address(field("email"))
-    except InvalidEmailAddress as exc:
-        email, email_problem = None, exc.reason
+    email, email_problem = form_email(values)
     first_name = clean_person_name(field("first_name"), "first name")
     last_name = clean_person_name(field("last_name"), "last name")
     company = clean_company_name(field("company"))

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from salesagent_dagster.domain.lead_profile import build_lead_profile
+from salesagent_dagster.domain.lead_profile import form_email
 from salesagent_dagster.domain.submission import (
     MalformedSubmission,
     parse_submission,
@@ -142,5 +142,5 @@ def _store_item(
 
 
 def _email_hash(values: Mapping[str, str], fingerprint: Callable[[str], str]) -> str | None:
-    profile, _ = build_lead_profile(values)
-    return fingerprint(profile.email.address) if profile.email else None
+    email, _ = form_email(values)
+    return fingerprint(email.address) if email else None
