@@ -4,7 +4,8 @@ the real API or any other implementation by changing the base URL only.
 
 Covers what salesagent uses: forms and their submissions (legacy v1 API, newest first,
 position-based `after` paging), CRM v3 objects (contacts, companies, emails, tasks) with
-search and associations, v4 associations and owners. Admin routes under `/_admin` seed data,
+search and associations, v4 associations and owners, communication preferences v3
+(subscription definitions, status per address, subscribe and unsubscribe). Admin routes under `/_admin` seed data,
 show state and inject faults. Run standalone: `python -m ...sandbox.hubspot_emulator --port N`.
 """
 
@@ -35,6 +36,8 @@ from salesagent_dagster.sandbox.hubspot_forms import (
     SUBMISSIONS_DEFAULT_LIMIT,
     FormStore,
 )
+from salesagent_dagster.sandbox.hubspot_subscriptions import SubscriptionStore
+from salesagent_dagster.sandbox.hubspot_subscriptions import routes as subscription_routes
 
 __all__ = ["DEFAULT_FORM_ID", "HubSpotEmulator", "hubspot_error", "start_hubspot_emulator"]
 
@@ -97,6 +100,8 @@ class HubSpotEmulator(EmulatorServer):
             ("GET", r"/crm/v3/owners/(?P<id>[^/]+)", self._get_owner),
         ):
             self.route(method, pattern, self._authenticated(handler))
+        for method, pattern, preferences_handler in subscription_routes(lambda: self.subscriptions):
+            self.route(method, pattern, self._authenticated(preferences_handler))
         for method, pattern, crm_handler in CRM_ROUTES:
             self.route(method, pattern, self._authenticated(self._on_crm(crm_handler)))
         self.start()
@@ -115,6 +120,7 @@ class HubSpotEmulator(EmulatorServer):
             self.forms = FormStore()
             self.crm = CrmStore(ids)
             self.owners: list[dict[str, Any]] = []
+            self.subscriptions = SubscriptionStore()
             self.forms.add_form("Demo request", DEFAULT_FORM_ID)
             self.add_owner("rep@example.com", "Sample", "Rep")
             self.add_owner("riley@seller.example", "Riley", "Rep")
@@ -188,7 +194,12 @@ class HubSpotEmulator(EmulatorServer):
     def state(self) -> dict[str, Any]:
         with self._lock:
             return copy.deepcopy(
-                {**self.forms.snapshot(), **self.crm.snapshot(), "owners": self.owners}
+                {
+                    **self.forms.snapshot(),
+                    **self.crm.snapshot(),
+                    **self.subscriptions.snapshot(),
+                    "owners": self.owners,
+                }
             )
 
     # -- auth ------------------------------------------------------------------------------
