@@ -1,4 +1,5 @@
-"""Rows past a retention window: drafts, their bodies, built messages, audit records.
+"""Rows past a retention window: drafts, their bodies, built messages, inbound mail, audit
+records.
 
 Each function counts what its window covers and, unless `dry_run`, removes it.
 """
@@ -11,7 +12,13 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from salesagent_dagster.store.models import AuditEvent, Draft, OutboxMessage, SendLedgerEntry
+from salesagent_dagster.store.models import (
+    AuditEvent,
+    Draft,
+    InboundMessage,
+    OutboxMessage,
+    SendLedgerEntry,
+)
 from salesagent_dagster.store.send_ledger import DONE_STATES, LedgerState
 
 # A built message may be needed again only while its send outcome is open (DESIGN I-1).
@@ -44,6 +51,25 @@ def age_out_drafts(
         "draft_bodies_blanked": blanked,
         "outbox_bodies_blanked": blanked_outbox,
     }
+
+
+def age_out_inbound_mail(
+    session: Session, *, unmatched_cutoff: datetime, body_cutoff: datetime, dry_run: bool
+) -> dict[str, int]:
+    """Delete unmatched inbound mail received before `unmatched_cutoff` (a matched message
+    goes with its lead); blank the subject and body of any received before `body_cutoff`,
+    keeping the row (kind, reason, dates) that follow-ups and the record need."""
+    old_unmatched = InboundMessage.partition_key.is_(None) & (
+        InboundMessage.received_at < unmatched_cutoff
+    )
+    deleted = _cut(session, InboundMessage, old_unmatched, dry_run)
+    old_text = (InboundMessage.received_at < body_cutoff) & (
+        (InboundMessage.body_text != "") | (InboundMessage.subject != "")
+    )
+    blanked = _count(session, InboundMessage, old_text)
+    if not dry_run:
+        session.execute(update(InboundMessage).where(old_text).values(subject="", body_text=""))
+    return {"inbound_unmatched_deleted": deleted, "inbound_bodies_blanked": blanked}
 
 
 def cut_audit_events(session: Session, cutoff: datetime, dry_run: bool) -> int:

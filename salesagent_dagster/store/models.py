@@ -6,13 +6,14 @@ key, so retention and erasure can delete a lead's rows table by table.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     Dialect,
     Float,
     ForeignKey,
@@ -352,3 +353,75 @@ class ConnectedMailbox(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utc_now, onupdate=utc_now
     )
+
+
+class InboundMessage(Base):
+    """Mail that reached one of our mailboxes after we wrote: a reply, an auto-reply, a bounce,
+    an unsubscribe, or something we could not match or read (`reason` says which rule).
+
+    `partition_key` is the lead it answers, NULL when it matches no send of ours. The sender
+    is kept as a salted hash only (`from_hash`; `bounced_hash` is a DSN's Final-Recipient), so
+    erasure finds unmatched rows by hash. Subject and body are PII and live here only (I-6),
+    capped (store.inbound_mail.TEXT_CAP).
+    """
+
+    __tablename__ = "inbound_messages"
+    __table_args__ = (UniqueConstraint("mailbox", "gmail_message_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mailbox: Mapped[str] = mapped_column(String(254))
+    gmail_message_id: Mapped[str] = mapped_column(String(64))
+    gmail_thread_id: Mapped[str | None] = mapped_column(String(64))
+    partition_key: Mapped[str | None] = mapped_column(String(40), index=True)
+    rfc822_message_id: Mapped[str | None] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(20))  # a ReplyKind, or `unreadable` | `ignored`
+    reason: Mapped[str] = mapped_column(String(64))  # a rule name, never text from the mail
+    return_on: Mapped[date | None] = mapped_column(Date)
+    from_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    bounced_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    subject: Mapped[str] = mapped_column(Text, default="")
+    body_text: Mapped[str] = mapped_column(Text, default="")
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    effects_done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ReplyEffect(Base):
+    """One effect of one inbound message (suppression, HubSpot email, HubSpot task,
+    known-good), recorded so a retry or re-run does not repeat it. `attempted_at` is set
+    before an external create: an id still missing after it means "look it up first"."""
+
+    __tablename__ = "reply_effects"
+    __table_args__ = (UniqueConstraint("inbound_message_id", "effect"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    inbound_message_id: Mapped[int] = mapped_column(Integer, ForeignKey("inbound_messages.id"))
+    partition_key: Mapped[str] = mapped_column(String(40), index=True)
+    effect: Mapped[str] = mapped_column(String(32))
+    external_id: Mapped[str | None] = mapped_column(String(64))
+    attempted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class MailboxCursor(Base):
+    """How far each mailbox's Gmail history has been read (a uint64 historyId, as text)."""
+
+    __tablename__ = "mailbox_cursors"
+
+    mailbox: Mapped[str] = mapped_column(String(254), primary_key=True)
+    history_id: Mapped[str] = mapped_column(String(32))
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utc_now, onupdate=utc_now
+    )
+    last_resync_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class KnownGoodRecipient(Base):
+    """Salted hashes of people who answered us well: the approval rules' known-good check
+    reads them beside SALESAGENT_KNOWN_GOOD."""
+
+    __tablename__ = "known_good_recipients"
+
+    email_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    source: Mapped[str] = mapped_column(String(40))  # positive_reply | ...
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)

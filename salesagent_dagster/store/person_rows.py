@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from salesagent_dagster.store.models import (
     AuditEvent,
     HubSpotActivity,
+    InboundMessage,
     Lead,
     SendLedgerEntry,
     Submission,
@@ -93,3 +94,27 @@ def redact_audit_events(session: Session, keys: Sequence[str], details: dict[str
         update(AuditEvent).where(AuditEvent.subject.in_(keys)).values(details=details)
     )
     return int(result.rowcount or 0)
+
+
+def inbound_message_ids_of(
+    session: Session, hashes: Sequence[str], spellings: Sequence[str]
+) -> list[int]:
+    """Inbound mail from or about the person that no lead's rows cover (unmatched mail, or a
+    colleague's mail quoting them): by sender or bounced-recipient hash, or holding one of
+    `spellings` (lower-cased) in the subject or body."""
+    texts = [func.lower(InboundMessage.subject), func.lower(InboundMessage.body_text)]
+    condition = or_(
+        InboundMessage.from_hash.in_(hashes),
+        InboundMessage.bounced_hash.in_(hashes),
+        *(text.contains(s, autoescape=True) for text in texts for s in spellings),
+    )
+    return list(session.scalars(select(InboundMessage.id).where(condition)))
+
+
+def inbound_messages_by_id(session: Session, ids: Sequence[int]) -> list[dict[str, Any]]:
+    """These inbound messages as plain dicts (the export)."""
+    table = InboundMessage.__table__
+    return [
+        dict(row._mapping)
+        for row in session.execute(select(table).where(table.c.id.in_(list(ids))))
+    ]

@@ -29,10 +29,14 @@ from dagster import DagsterInstance
 from salesagent_dagster.resources.gmail import GmailResource
 from salesagent_dagster.resources.hubspot import HubSpotResource
 from salesagent_dagster.services.privacy.dagster_records import delete_partition_records
-from salesagent_dagster.services.privacy.person_lookup import address_hashes, partition_keys_of
+from salesagent_dagster.services.privacy.person_lookup import (
+    address_hashes,
+    address_spellings,
+    partition_keys_of,
+)
 from salesagent_dagster.services.privacy.retention import SessionFactory
 from salesagent_dagster.services.privacy.warehouse_hooks import registered_hooks
-from salesagent_dagster.store import audit, person_rows, suppression
+from salesagent_dagster.store import audit, inbound_mail, known_good, person_rows, suppression
 from salesagent_dagster.store.models import Submission, utc_now
 from salesagent_dagster.store.partition_rows import delete_partition_rows
 from salesagent_dagster.store.sqlite_compaction import compact, compact_tree, sqlite_path
@@ -105,6 +109,12 @@ def erase_person(
         rows = delete_partition_rows(session, keys)
         session.add_all(tombstones)
         report.counts.update({f"rows_{table}": n for table, n in rows.items()})
+        # Mail from or about them that no lead of theirs covers, and what it taught us.
+        inbound = person_rows.inbound_message_ids_of(session, hashes, address_spellings(address))
+        report.counts["rows_inbound_messages_unmatched"] = inbound_mail.delete_inbound_rows(
+            session, inbound
+        )
+        report.counts["rows_known_good_recipients"] = known_good.forget_known_good(session, hashes)
         report.counts["audit_events_redacted"] = person_rows.redact_audit_events(
             session, keys, ERASED_DETAILS
         )

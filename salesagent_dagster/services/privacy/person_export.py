@@ -10,7 +10,11 @@ import json
 from datetime import datetime
 from typing import Any
 
-from salesagent_dagster.services.privacy.person_lookup import address_hashes, partition_keys_of
+from salesagent_dagster.services.privacy.person_lookup import (
+    address_hashes,
+    address_spellings,
+    partition_keys_of,
+)
 from salesagent_dagster.services.privacy.retention import SessionFactory
 from salesagent_dagster.store import person_rows, suppression
 from salesagent_dagster.store.models import utc_now
@@ -28,12 +32,14 @@ def export_person(
              "details": e.details}
             for e in person_rows.audit_events_of(session, keys)
         ]  # fmt: skip
+        inbound = person_rows.inbound_message_ids_of(session, hashes, address_spellings(address))
         return {
             "exported_at": utc_now(),
             "address": address.strip(),
             "suppressed": any(suppression.is_suppressed(session, h) for h in hashes),
             "leads": keys,
             "records": partition_rows(session, keys),
+            "inbound_mail": person_rows.inbound_messages_by_id(session, inbound),
             "audit_log": audit,
         }
 

@@ -85,6 +85,14 @@ def apply_retention(
                 dry_run=dry_run,
             )
         )
+        report.counts.update(
+            aged_rows.age_out_inbound_mail(
+                session,
+                unmatched_cutoff=now - settings.lead_age,
+                body_cutoff=now - settings.draft_body_age,
+                dry_run=dry_run,
+            )
+        )
         report.counts["audit_events"] = aged_rows.cut_audit_events(
             session, now - settings.audit_age, dry_run
         )
