@@ -1,21 +1,27 @@
-"""One sensor tick and its runs, in this process: `salesagent process --once`.
+"""One tick of the sensors and their runs, in this process: `salesagent process --once`.
 
-Evaluates the real sensor against the instance, registers the partitions it asks for and
-executes each requested run in-process with the same tags the daemon would give it, so
-the daemon (if it is running too) never starts a second run for the same lead.
+Evaluates the real sensors against the instance, in order (intake, then the mailbox, then
+the follow-ups, so one call takes a lead as far as one minute of the daemon would), registers
+the partitions they ask for and executes each requested run in-process with the tags the
+daemon would give it (`dagster/run_key`, `dagster/sensor_name`), so the daemon, if it is
+running too, never starts a second run for the same request.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from dagster import (
     AddDynamicPartitionsRequest,
     DagsterInstance,
     Definitions,
+    RunRequest,
     RunsFilter,
     SensorResult,
+    SkipReason,
     build_sensor_context,
 )
 
@@ -23,52 +29,120 @@ from salesagent_dagster.defs.intake.submissions_sensor import RUN_KEY_TAG
 from salesagent_dagster.store.models import utc_now
 
 SENSOR_NAME = "hubspot_submissions"
+LEAD_JOB = "process_lead"
 SENSOR_NAME_TAG = "dagster/sensor_name"
 # The event log keeps every event; the terminal only needs warnings and errors.
 QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 @dataclass(frozen=True)
+class TickRun:
+    sensor: str
+    job: str
+    partition_key: str | None
+    run_id: str
+    success: bool
+
+
+@dataclass(frozen=True)
 class TickResult:
     started_at: datetime
-    run_ids: dict[str, str]  # partition key -> run id
-    skip_reason: str | None
+    run_ids: dict[str, str]  # partition key -> run id, of the lead runs (process_lead)
+    skip_reason: str | None  # the intake sensor's, when it asked for nothing
+    runs: tuple[TickRun, ...] = field(default_factory=tuple)  # every run, of every sensor
+
+    @property
+    def partition_keys(self) -> list[str]:
+        """Every lead a run of this tick was about, first seen first."""
+        return list(dict.fromkeys(r.partition_key for r in self.runs if r.partition_key))
 
 
-def run_one_tick(instance: DagsterInstance, definitions: Definitions) -> TickResult:
+def run_one_tick(
+    instance: DagsterInstance,
+    definitions: Definitions,
+    sensor_names: Sequence[str] = (SENSOR_NAME,),
+) -> TickResult:
+    """One evaluation of each named sensor, then each run it asked for, to completion."""
     started_at = utc_now()
-    sensor_def = definitions.resolve_sensor_def(SENSOR_NAME)
+    runs: list[TickRun] = []
+    skip_reasons: dict[str, str | None] = {}
+    for name in sensor_names:
+        result = _evaluate(instance, definitions, name)
+        for partitions_request in result.dynamic_partitions_requests or []:
+            if isinstance(partitions_request, AddDynamicPartitionsRequest):
+                instance.add_dynamic_partitions(
+                    partitions_request.partitions_def_name,
+                    list(partitions_request.partition_keys),
+                )
+        default_job = definitions.resolve_sensor_def(name).job_name
+        for request in result.run_requests or []:
+            run = _execute(instance, definitions, name, request, default_job)
+            if run is not None:
+                runs.append(run)
+        skip_reasons[name] = result.skip_reason.skip_message if result.skip_reason else None
+    return TickResult(
+        started_at=started_at,
+        run_ids={r.partition_key: r.run_id for r in runs if r.job == LEAD_JOB and r.partition_key},
+        skip_reason=skip_reasons.get(SENSOR_NAME),
+        runs=tuple(runs),
+    )
+
+
+def _evaluate(instance: DagsterInstance, definitions: Definitions, name: str) -> SensorResult:
+    """The sensor's answer as a SensorResult, whichever form the sensor returns it in."""
+    sensor_def = definitions.resolve_sensor_def(name)
     with build_sensor_context(
         instance=instance,
         definitions=definitions,
-        sensor_name=SENSOR_NAME,
+        sensor_name=name,
         resources=dict(definitions.resources or {}),
     ) as context:
-        result = sensor_def(context)
-    if not isinstance(result, SensorResult):
-        raise TypeError(f"{SENSOR_NAME} returned {type(result).__name__}, not a SensorResult")
-    for partitions_request in result.dynamic_partitions_requests or []:
-        if isinstance(partitions_request, AddDynamicPartitionsRequest):
-            instance.add_dynamic_partitions(
-                partitions_request.partitions_def_name, list(partitions_request.partition_keys)
-            )
-    job = definitions.resolve_job_def("process_lead")
-    run_ids: dict[str, str] = {}
-    for request in result.run_requests or []:
-        key = request.partition_key
-        if key is None or _has_run(instance, key):
-            continue
-        outcome = job.execute_in_process(
-            instance=instance,
-            partition_key=key,
-            tags={RUN_KEY_TAG: key, SENSOR_NAME_TAG: SENSOR_NAME},
-            run_config=QUIET_CONSOLE,
-            raise_on_error=False,
-        )
-        run_ids[key] = outcome.run_id
-    skip = result.skip_reason.skip_message if result.skip_reason else None
-    return TickResult(started_at=started_at, run_ids=run_ids, skip_reason=skip)
+        answer: Any = sensor_def(context)
+        if isinstance(answer, SensorResult):
+            return answer
+        items = [answer] if isinstance(answer, RunRequest | SkipReason) else list(answer or [])
+    if not all(isinstance(item, RunRequest | SkipReason) for item in items):
+        raise TypeError(f"{name} answered {items!r}, not run requests or a skip reason")
+    return _as_result(items)
 
 
-def _has_run(instance: DagsterInstance, key: str) -> bool:
-    return bool(instance.get_run_ids(filters=RunsFilter(tags={RUN_KEY_TAG: key}), limit=1))
+def _as_result(items: Iterable[RunRequest | SkipReason]) -> SensorResult:
+    requests = [item for item in items if isinstance(item, RunRequest)]
+    skips = [item for item in items if isinstance(item, SkipReason)]
+    if requests:
+        return SensorResult(run_requests=requests)
+    return SensorResult(skip_reason=skips[0] if skips else None)
+
+
+def _execute(
+    instance: DagsterInstance,
+    definitions: Definitions,
+    sensor: str,
+    request: RunRequest,
+    default_job: str | None,
+) -> TickRun | None:
+    """Run one request to completion, unless Dagster already holds a run for its key."""
+    job_name = request.job_name or default_job
+    if job_name is None:
+        raise ValueError(f"{sensor} asked for a run without naming a job")
+    run_key = request.run_key or request.partition_key
+    if run_key is not None and _has_run(instance, run_key):
+        return None
+    run_config = dict(request.run_config or {})
+    run_config.setdefault("loggers", QUIET_CONSOLE["loggers"])
+    outcome = definitions.resolve_job_def(job_name).execute_in_process(
+        instance=instance,
+        partition_key=request.partition_key,
+        tags={
+            **request.tags,
+            **({RUN_KEY_TAG: run_key} if run_key is not None else {}),
+            SENSOR_NAME_TAG: sensor,
+        },
+        run_config=run_config,
+        raise_on_error=False,
+    )
+    return TickRun(sensor, job_name, request.partition_key, outcome.run_id, outcome.success)
+
+
+def _has_run(instance: DagsterInstance, run_key: str) -> bool:
+    return bool(instance.get_run_ids(filters=RunsFilter(tags={RUN_KEY_TAG: run_key}), limit=1))
