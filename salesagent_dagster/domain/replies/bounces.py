@@ -118,15 +118,16 @@ def _from_dsn(message: Message, blocks: list[Message]) -> Classification | None:
 
 
 def _failed_recipient(message: Message, text: str = "") -> str | None:
-    """Exim's X-Failed-Recipients, else the first address the daemon's text names."""
+    """Exim's X-Failed-Recipients, else the first address the daemon's text names that is
+    neither the daemon nor us (the bounce's From and To)."""
     listed = _ADDRESS.search(header(message, "X-Failed-Recipients"))
     if listed:
         return listed.group(0).lower()
-    for line in text.splitlines():
-        if _ENHANCED_STATUS.search(line) or re.search(r"deliver|recipient|address", line, re.I):
-            found = _ADDRESS.search(line)
-            if found and not is_from_mailer_daemon_address(found.group(0)):
-                return found.group(0).lower()
+    ours = {parseaddr(header(message, name))[1].lower() for name in ("From", "To")}
+    for found in _ADDRESS.finditer(text):
+        address = found.group(0).lower()
+        if address not in ours and not is_from_mailer_daemon_address(address):
+            return address
     return None
 
 

@@ -51,6 +51,8 @@ _NEGATIVE = _any(
     r"\bhappy with (?:our|the current|what we)\b|\bwe(?:'ve| have) decided\b",
     r"\bpass(?:ing)? on this\b|\bwe(?:'ll| will) pass\b|\bnot going to move forward\b",
     r"\bdecline\b|\bnot pursue\b|\bwrong (?:person|company)\b",
+    r"\b(?:went|go|going|gone) with (?:another|a different|a competing|an other) "
+    r"(?:vendor|provider|solution|tool|platform|company)\b|\bchose (?:another|a competitor)\b",
     # German
     r"\bkein(?:e|en)? (?:interesse|bedarf)\b|\bnicht interessiert\b|\bbrauchen wir nicht\b",
     r"\bnein,? danke\b|\bbenötigen (?:wir|ich) nicht\b|\bhaben bereits\b|\bnutzen bereits\b",

@@ -39,11 +39,13 @@ _ASKS_TO_STOP = re.compile(
             r"\b(?:entfernen|löschen) sie (?:mich|meine)",
             r"\bbitte (?:mich )?(?:aus (?:ihrem|dem|ihrer) \w+ )?(?:streichen|entfernen|löschen)",
             r"\bkontaktieren sie mich nicht",
+            r"\btragen sie mich\b.{0,40}\baus\b|\baus (?:dem|ihrem|ihrer) (?:verteiler|liste|"
+            r"newsletter|mailingliste)\b",
             # French
             r"\bd[ée]sinscri|\bd[ée]sabonn",
             r"\bretirez[- ](?:moi|mon adresse)|\bsupprimez[- ](?:moi|mon adresse|mes)",
             r"\bne (?:plus|pas) (?:me )?(?:contacter|recevoir|écrire|envoyer)",
-            r"\bne me (?:contactez|écrivez|envoyez) plus",
+            r"\bne (?:me |m')(?:contactez|écrivez|envoyez|sollicitez)\w* plus",
             r"\barr[êe]tez (?:de m'|de me |de nous |vos |d'envoyer)",
             r"\bcessez (?:de |vos )",
             # Spanish
