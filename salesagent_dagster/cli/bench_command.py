@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import click
 
+from salesagent_dagster.cli.tables import format_table
+from salesagent_dagster.domain.replies import RuleClassifier
+from salesagent_dagster.domain.replies.labelled_set import load_labelled
+from salesagent_dagster.domain.replies.scoring import score
 from salesagent_dagster.local.fault_bench import format_fault_figures, run_fault_bench
 from salesagent_dagster.local.rule_precision import load_cases, precision_report
 from salesagent_dagster.local.speed_bench import format_figures, run_bench
@@ -14,16 +18,27 @@ from salesagent_dagster.local.speed_bench import format_figures, run_bench
 @click.option("--burst", default=200, show_default=True, help="Leads submitted at once.")
 @click.option("--faults", is_flag=True, help="Send-path soak under injected faults instead.")
 @click.option("--rules", is_flag=True, help="Precision/recall of the safety rules instead.")
+@click.option("--replies", is_flag=True, help="Precision/recall of the reply classifier instead.")
 @click.option("--leads", default=1000, show_default=True, help="With --faults: how many leads.")
 @click.option(
     "--fault-share", default=0.10, show_default=True, help="With --faults: share faulted."
 )
 def bench(
-    latency_leads: int, burst: int, faults: bool, rules: bool, leads: int, fault_share: float
+    latency_leads: int,
+    burst: int,
+    faults: bool,
+    rules: bool,
+    replies: bool,
+    leads: int,
+    fault_share: float,
 ) -> None:
     """p50/p95 latency and burst drain rate on the real daemon path, or (--faults) the send
     path under faults: duplicates, lost leads, dead letters, deliveries/min, or (--rules) each
-    safety rule's precision and recall on the labelled test set."""
+    safety rule's precision and recall on the labelled test set, or (--replies) the reply
+    classifier's per-class precision and recall on its labelled replies."""
+    if replies:
+        print_reply_classifier_scores()
+        return
     if rules:
         click.echo(precision_report(load_cases()))
         return
@@ -36,3 +51,25 @@ def bench(
         return
     click.echo("starting the emulators and dagster-daemon (a few minutes)...")
     click.echo(format_figures(run_bench(latency_leads=latency_leads, burst=burst)))
+
+
+def print_reply_classifier_scores() -> None:
+    """The `--replies` classifier section: one row per class, then every miss.
+
+    One section of `--replies`; a later one (the mailbox tick's cost) is printed after it."""
+    cases = load_labelled()
+    card = score(RuleClassifier(), cases)
+    click.echo(f"reply classifier (rules): {card.total} labelled replies")
+    click.echo("")
+    rows = [
+        (c.kind, f"{c.precision:.2f}", f"{c.recall:.2f}", c.support, c.predicted)
+        for c in card.classes
+    ]
+    click.echo(format_table(("class", "precision", "recall", "support", "predicted"), rows))
+    click.echo("")
+    click.echo(f"accuracy {card.accuracy:.3f}, {len(card.misses)} misclassified")
+    for miss in card.misses:
+        click.echo(f"  {miss.file}: expected {miss.expected}, got {miss.got} ({miss.reason})")
+    click.echo(f"{len(card.fact_misses)} wrong facts on correctly classified replies")
+    for miss in card.fact_misses:
+        click.echo(f"  {miss.file}: {miss.reason} expected {miss.expected}, got {miss.got}")

@@ -46,7 +46,7 @@ class Scorecard:
 
 
 def _fact_misses(case: LabelledReply, got: Classification) -> list[Miss]:
-    wrong = []
+    wrong: list[tuple[str, object, object]] = []
     if case.kind == ReplyKind.AUTO_REPLY and got.return_date != case.return_date:
         wrong.append(("return_date", case.return_date, got.return_date))
     if case.bounced_recipient is not None and got.bounced_recipient != case.bounced_recipient:
