@@ -17,6 +17,7 @@ from salesagent_dagster.cli.privacy_commands import erase, export, retention
 from salesagent_dagster.cli.process_command import process
 from salesagent_dagster.cli.review_commands import review
 from salesagent_dagster.cli.sandbox_commands import sandbox, ui
+from salesagent_dagster.cli.serve_command import serve
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -29,6 +30,6 @@ def main() -> None:
 
 for command in (
     demo, process, sandbox, ui, doctor, db, bench, dead_letters_command, gmail, review,
-    kill_switch, health, erase, export, retention, backup, restore,
+    kill_switch, health, erase, export, retention, backup, restore, serve,
 ):  # fmt: skip
     main.add_command(command)

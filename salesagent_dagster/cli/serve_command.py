@@ -1,0 +1,43 @@
+"""`salesagent serve`: the edge service (one-click unsubscribe and health now; later the
+HubSpot webhook, the review desk and `/metrics`) on uvicorn.
+
+The public surface is what a deployment publishes to the internet; the internal one
+(operators' pages) runs as a second process on a port that is never published. The app
+is named to uvicorn by its factory string, as uvicorn's own CLI would, so this command
+stays a launcher and the edge builds its resources from the settings when it starts.
+"""
+
+from __future__ import annotations
+
+import click
+
+SURFACES = ("public", "internal", "all")
+APP_FACTORY = "salesagent_dagster.edge.app:{surface}_app"
+DEFAULT_PORTS = {"public": 8080, "internal": 8081, "all": 8080}
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=None,
+    help="Port to listen on (default 8080 public, 8081 internal).",
+)  # fmt: skip
+@click.option(
+    "--surface", type=click.Choice(SURFACES), default="public", show_default=True,
+    help="public: what the internet may reach; internal: operators only; all: both (local).",
+)  # fmt: skip
+def serve(host: str, port: int | None, surface: str) -> None:
+    """Run the edge service (ASGI on uvicorn) until stopped."""
+    import uvicorn
+
+    uvicorn.run(
+        APP_FACTORY.format(surface=surface),
+        factory=True,
+        host=host,
+        port=DEFAULT_PORTS[surface] if port is None else port,
+        # The link's query carries its signature: keep URLs out of the access log.
+        access_log=False,
+        server_header=False,
+        # Behind a TLS-terminating proxy; the routes build no absolute URLs from the request.
+        proxy_headers=True,
+    )
