@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from datetime import date
 from email.message import EmailMessage
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from salesagent_dagster.domain.replies.auto_replies import classify_auto_reply
 from salesagent_dagster.domain.replies.bounces import classify_bounce
@@ -30,6 +30,7 @@ from salesagent_dagster.domain.replies.new_text import new_text
 from salesagent_dagster.domain.replies.opt_out import asks_to_stop, mailto_unsubscribe
 
 
+@runtime_checkable
 class ReplyClassifier(Protocol):
     def classify(self, message: EmailMessage, *, received_on: date) -> Classification: ...
 
