@@ -12,7 +12,7 @@ from salesagent_dagster.edge.context import EdgeContext
 from salesagent_dagster.resources.app_store import AppStoreResource
 from salesagent_dagster.resources.hubspot import HubSpotResource
 from salesagent_dagster.resources.outreach_settings import OutreachSettings
-from salesagent_dagster.sandbox import start_hubspot_emulator
+from salesagent_dagster.sandbox import HubSpotEmulator, start_hubspot_emulator
 from salesagent_dagster.store.database import dispose_engine, migrate, session_scope
 from salesagent_dagster.store.inbox import new_partition_key
 from salesagent_dagster.store.models import Lead, Submission
@@ -26,7 +26,7 @@ SALT = "edge-test-salt"
 class Edge:
     url: str
     context: EdgeContext
-    hubspot_emulator: object
+    hubspot_emulator: HubSpotEmulator
 
     @property
     def database_url(self) -> str:
