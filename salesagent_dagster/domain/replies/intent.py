@@ -22,13 +22,15 @@ _NOT_NOW = _any(
     r"\bnot (?:right )?now\b|\bnot at the moment\b|\bnot at this (?:time|point|stage)\b",
     r"\bnot (?:a )?(?:good |the right )?(?:time|timing)\b|\bbad timing\b",
     r"\b(?:maybe|perhaps|possibly) (?:later|next (?:year|quarter|month)|in (?:a few|\d+|q\d))",
-    r"\b(?:reach|circle|check|follow) (?:back |out |up )?(?:again )?(?:in|next|after) "
+    r"\b(?:reach|circle|check|follow|ping|contact)(?: me| us)? "
+    r"(?:back |out |up )?(?:again )?(?:in|next|after) "
     r"(?:q\d|\d+|a few|a couple|a month|the new year|the summer|january|february|march|april"
     r"|may|june|july|august|september|october|november|december|next|spring|autumn|fall)",
     r"\bnext (?:quarter|year|fiscal)\b.{0,40}\b(?:again|budget|revisit|touch base)",
     r"\b(?:revisit|reconnect|touch base)\b.{0,30}\b(?:later|next|in \w+)",
     r"\bno budget (?:this|until|right now)|\bbudget (?:is )?(?:frozen|freeze)",
     r"\btoo (?:early|soon)\b|\bdown the (?:road|line)\b|\blater this year\b",
+    r"\b(?:locked|tied) (?:in|into) (?:a |our )?(?:contract|agreement)\b",
     # German
     r"\bderzeit nicht\b|\bmomentan nicht\b|\bim moment nicht\b|\baktuell nicht\b",
     r"\bzurzeit nicht\b|\bgerade nicht\b|\bnicht jetzt\b",
@@ -46,6 +48,7 @@ _NOT_NOW = _any(
 _NEGATIVE = _any(
     r"\bnot interested\b|\bno interest\b|\bno thanks?\b|\bno,? thank you\b",
     r"\bnot (?:a )?(?:good )?fit\b|\bnot relevant\b|\bnot for us\b|\bnot looking\b",
+    r"\bnichts für uns\b|\bpas pour nous\b|\bno es para nosotros\b",
     r"\b(?:we|i) (?:don't|do not|won't|will not) need\b|\bno need\b|\bnot needed\b",
     r"\b(?:already|just) (?:use|using|have|signed|chose|went with|bought|picked)\b",
     r"\bhappy with (?:our|the current|what we)\b|\bwe(?:'ve| have) decided\b",
@@ -76,19 +79,24 @@ _MEETING = _any(
     r"\b(?:\d{1,2}(?::\d\d)?\s?(?:am|pm)|at \d|works|is fine|morning|afternoon)",
     r"\byes,? (?:please|let's|i'd|we'd|interested|sure)\b|\blet's do it\b",
     r"\bcan we (?:meet|talk|schedule|chat|set up|do)\b|\bcould we (?:meet|talk|schedule|chat)\b",
+    r"\b(?:walk|take) (?:me|us)\b.{0,30}\bthrough\b|\bshow (?:me|us) (?:how|the|a demo)\b",
+    r"\bwhen (?:are|would) you (?:be )?(?:free|available)\b",
     # German
     r"\bgerne?\b.{0,40}\b(?:termin|gespräch|demo|telefonat|call|treffen)",
     r"\b(?:termin|gespräch|telefonat|demo)\b.{0,40}\b(?:gerne?|passt|vereinbaren|ausmachen)",
     r"\bpasst (?:mir|uns|gut|perfekt)\b|\b(?:montag|dienstag|mittwoch|donnerstag|freitag)\b"
     r".{0,25}\b(?:\d{1,2}(?::\d\d)? ?uhr|passt|geht)",
-    r"\bich bin (?:dabei|interessiert)\b|\bklingt gut\b",
+    r"\bich bin (?:dabei|interessiert)\b|\bklingt gut\b|\b(?:ja,? )?sehr gerne\b|\bja,? gerne\b",
+    r"\bwann (?:hätten|haben|passt es) (?:sie|ihnen)\b",
     # French
     r"\bavec plaisir\b|\bvolontiers\b|\bça me va\b|\bca me va\b|\bje suis disponible\b",
+    r"\bquand (?:êtes-vous|seriez-vous) disponibles?\b",
     r"\b(?:prendre|fixer|caler|planifier|organiser) (?:un )?(?:rendez-vous|rdv|appel|créneau"
     r"|réunion|démo)",
     r"\b(?:lundi|mardi|mercredi|jeudi|vendredi|demain)\b.{0,25}\b(?:\d{1,2} ?h|me convient)",
     # Spanish
     r"\bcon (?:mucho )?gusto\b|\bme parece (?:bien|perfecto|genial)\b|\bestoy disponible\b",
+    r"\bcuándo (?:tiene|tienen|estaría|está) disponibles?\b",
     r"\b(?:agendar|agendemos|programar|coordinar|organizar|concertar) (?:una )?"
     r"(?:reunión|llamada|demo|cita)",
     r"\b(?:lunes|martes|miércoles|jueves|viernes|mañana)\b.{0,25}\b(?:\d{1,2}(?::\d\d)?|me va bien)",

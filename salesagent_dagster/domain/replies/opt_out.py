@@ -24,6 +24,7 @@ _ASKS_TO_STOP = re.compile(
             r"\bunsubscrib",
             r"\bremove (?:me|us|my (?:e-?mail|address|name|details|contact))",
             r"\btake (?:me|us|my (?:e-?mail|address)) off\b",
+            r"\b(?:be|get|been|being) (?:removed|taken off|unsubscribed)\b",
             r"\bstop (?:e-?mailing|emailing|sending|contacting|writing|messaging|spamming)",
             r"\b(?:do not|don't|dont|never) (?:contact|e-?mail|email|write to|message) (?:me|us)",
             r"\bno more (?:e-?mails|emails|messages)",
