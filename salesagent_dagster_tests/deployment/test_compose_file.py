@@ -28,6 +28,7 @@ from salesagent_dagster_tests.deployment.production_stack import (
 )
 
 DAGSTER_SERVICES = ("migrate", "user_code", "webserver", "daemon")
+EDGE_SERVICES = ("edge", "edge_internal")
 DOCKERFILE = (REPO_ROOT / "Dockerfile").read_text()
 
 
@@ -35,14 +36,15 @@ def test_the_production_topology_is_all_there():
     services = compose_services()
     assert set(services) == {
         "postgres", "minio", "create_bucket", "migrate", "user_code", "webserver", "daemon",
+        "edge", "edge_internal",
     }  # fmt: skip
     for name in ("postgres", "minio", "create_bucket"):
         image = services[name]["image"]
         assert re.search(r":[\w.-]+$", image) and not image.endswith(":latest"), image
-    for name in DAGSTER_SERVICES:
+    for name in DAGSTER_SERVICES + EDGE_SERVICES:
         service = services[name]
         assert service["build"] == {"context": ".", "dockerfile": "Dockerfile"}
-        assert service["image"] == "salesagent-dagster:latest"  # one image for all four
+        assert service["image"] == "salesagent-dagster:latest"  # one image for all of them
 
 
 def test_the_image_is_slim_pinned_and_not_root():
@@ -100,10 +102,22 @@ def test_services_start_in_order_and_report_their_health():
         assert services[name]["restart"] == "no"
 
 
+def test_only_the_public_edge_surface_is_published():
+    services = compose_services()
+    public, internal = services["edge"], services["edge_internal"]
+    assert public["command"][1:4] == ["serve", "--surface", "public"]
+    assert internal["command"][1:4] == ["serve", "--surface", "internal"]
+    assert public["ports"] == ["8080:8080"]
+    assert "ports" not in internal and internal["expose"] == ["8081"]
+    for service, port in ((public, 8080), (internal, 8081)):
+        assert f"http://127.0.0.1:{port}/healthz" in service["healthcheck"]["test"][-1]
+        assert service["depends_on"] == {"migrate": {"condition": "service_completed_successfully"}}
+
+
 def service_commands() -> list[tuple[str, list[str]]]:
     """Every command our image runs: the services' commands and their health checks."""
     commands = []
-    for name in DAGSTER_SERVICES:
+    for name in DAGSTER_SERVICES + EDGE_SERVICES:
         service = compose_services()[name]
         command = service["command"]
         if command[:2] == ["sh", "-c"]:
