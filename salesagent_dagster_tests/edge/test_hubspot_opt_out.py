@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import socket
 
+from dagster import SkipReason, build_sensor_context
 from sqlalchemy import select
 
+from salesagent_dagster.defs.maintenance.hubspot_opt_out_sensor import hubspot_opt_outs
 from salesagent_dagster.services.opt_out import (
     OptOutResult,
     honour_opt_out,
@@ -121,3 +123,20 @@ def edge_suppressions(edge: Edge) -> list[tuple[str, str]]:
 def audit_rows(edge: Edge) -> list[AuditEvent]:
     with session_scope(edge.database_url) as session:
         return list(session.scalars(select(AuditEvent).order_by(AuditEvent.id)))
+
+
+def test_the_maintenance_sensor_pushes_what_hubspot_missed(edge: Edge):
+    key = edge.add_lead(EMAIL)
+    edge.hubspot_emulator.add_fault("/communication-preferences/", "status", status=503, count=50)
+    assert one_click(edge.link(key)).status == 200
+    assert wait_for(lambda: edge.hubspot_emulator.faults.pending()[0]["count"] < 50)
+    edge.hubspot_emulator.clear_faults()
+    resources = {"app_store": edge.context.app_store, "hubspot": edge.context.hubspot}
+    with build_sensor_context(resources=resources) as context:
+        first = hubspot_opt_outs(context)
+    with build_sensor_context(resources=resources) as context:
+        second = hubspot_opt_outs(context)
+    assert isinstance(first, SkipReason) and first.skip_message.startswith("1 ")
+    assert isinstance(second, SkipReason) and second.skip_message.startswith("0 ")
+    assert opted_out_in_hubspot(edge)
+    assert actions(edge).count("hubspot_opt_out_done") == 1
