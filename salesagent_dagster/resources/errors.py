@@ -27,6 +27,11 @@ class NotFound(PermanentServiceError):
     """The service has no such object (HTTP 404). Erasure counts that as done."""
 
 
+class HistoryTooOld(NotFound):
+    """Gmail no longer keeps history that far back (history.list answered 404): the caller
+    resyncs from a window of recent messages and starts again from a fresh historyId."""
+
+
 class AuthorizationRevoked(PermanentServiceError):
     """The mailbox's grant is gone; a person must reconnect Gmail. Never retried."""
 

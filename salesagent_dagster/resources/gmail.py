@@ -12,6 +12,7 @@ import base64
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import google_auth_httplib2
@@ -25,6 +26,7 @@ from pydantic import PrivateAttr
 
 from salesagent_dagster.resources.errors import (
     AuthorizationRevoked,
+    HistoryTooOld,
     NotFound,
     PermanentServiceError,
     TransientServiceError,
@@ -58,6 +60,38 @@ class EarlierMessage:
     message_id: str  # the RFC 5322 Message-ID header, with its angle brackets
     subject: str
     references: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AddedMessage:
+    """A message history.list says was added, with its labels at the time (SENT, DRAFT,
+    INBOX, ...), so our own sends and drafts can be told apart without fetching them."""
+
+    message_id: str
+    thread_id: str
+    label_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    """Every message added since a historyId (all pages, oldest first, each once), and the
+    mailbox's historyId to start from next time."""
+
+    added: tuple[AddedMessage, ...]
+    history_id: str
+    api_calls: int = 1
+
+    @property
+    def message_ids(self) -> list[str]:
+        return [message.message_id for message in self.added]
+
+
+@dataclass(frozen=True)
+class RawMessage:
+    raw: bytes  # the RFC 822 bytes as Gmail holds them
+    thread_id: str
+    internal_date: datetime  # when Gmail received it (UTC)
+    label_ids: tuple[str, ...] = ()
 
 
 class GmailResource(ConfigurableResource):
@@ -222,6 +256,93 @@ class GmailResource(ConfigurableResource):
             if text:
                 bodies.append(text)
         return bodies
+
+    # -- listening: the mailbox's history ----------------------------------------------------
+
+    def history_since(self, start_history_id: str) -> HistoryPage:
+        """`users.history.list` (messageAdded) from `start_history_id`, every page. Raises
+        HistoryTooOld when Gmail no longer keeps history that old (a 404)."""
+        added: dict[str, AddedMessage] = {}
+        page_token: str | None = None
+        calls = 0
+        while True:
+
+            def list_page(token: str | None = page_token) -> dict[str, Any]:
+                return dict(
+                    self.service.users()
+                    .history()
+                    .list(
+                        userId="me",
+                        startHistoryId=start_history_id,
+                        historyTypes=["messageAdded"],
+                        pageToken=token,
+                        maxResults=500,
+                    )
+                    .execute(num_retries=2)
+                )
+
+            try:
+                answer = self._call("history.list", list_page)
+            except NotFound as exc:
+                raise HistoryTooOld(
+                    SERVICE, f"history.list: {start_history_id} is too old"
+                ) from exc
+            calls += 1
+            # `history` is left out of the answer when nothing happened.
+            for record in answer.get("history", []):
+                for change in record.get("messagesAdded", []):
+                    message = change.get("message") or {}
+                    if message.get("id") and message["id"] not in added:
+                        added[message["id"]] = AddedMessage(
+                            message_id=str(message["id"]),
+                            thread_id=str(message.get("threadId", "")),
+                            label_ids=tuple(message.get("labelIds") or ()),
+                        )
+            page_token = answer.get("nextPageToken")
+            if not page_token:
+                return HistoryPage(tuple(added.values()), str(answer["historyId"]), calls)
+
+    def recent_message_ids(self, days: int) -> list[str]:
+        """Ids of mail received in the last `days` (not sent, not drafts), every page: the
+        resync after HistoryTooOld."""
+        ids: list[str] = []
+        page_token: str | None = None
+        query = f"newer_than:{days}d -in:sent -in:drafts"
+        while True:
+
+            def list_page(token: str | None = page_token) -> dict[str, Any]:
+                return dict(
+                    self.service.users()
+                    .messages()
+                    .list(userId="me", q=query, pageToken=token, maxResults=500)
+                    .execute(num_retries=2)
+                )
+
+            answer = self._call("messages.list", list_page)
+            ids += [str(ref["id"]) for ref in answer.get("messages", [])]
+            page_token = answer.get("nextPageToken")
+            if not page_token:
+                return list(dict.fromkeys(ids))
+
+    def current_history_id(self) -> str:
+        """The mailbox's historyId now (`users.getProfile`): where listening starts."""
+        answer = self._call(
+            "getProfile",
+            lambda: self.service.users().getProfile(userId="me").execute(num_retries=2),
+        )
+        return str(answer["historyId"])
+
+    def get_raw_message(self, message_id: str) -> RawMessage:
+        """The message's RFC 822 bytes, thread and receipt time (`messages.get`, raw)."""
+        answer = self._get_message(message_id, "raw")
+        data = str(answer.get("raw") or "")
+        received_ms = int(answer.get("internalDate") or 0)
+        return RawMessage(
+            raw=base64.urlsafe_b64decode(data + "=" * (-len(data) % 4)),
+            thread_id=str(answer.get("threadId") or ""),
+            internal_date=datetime.fromtimestamp(received_ms / 1000, UTC),
+            label_ids=tuple(answer.get("labelIds") or ()),
+        )
 
     def profile_address(self) -> str:
         answer = self._call(

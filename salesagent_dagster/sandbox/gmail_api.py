@@ -145,6 +145,31 @@ def send_message(box: Mailbox, request: Request) -> Response:
     return Response(200, stored.ref(with_labels=True))
 
 
+def _incoming(box: Mailbox, request: Request, default_date_source: str) -> Response:
+    """`messages.insert` / `messages.import`: a message put straight into this mailbox, as
+    delivered mail would be. It joins the `threadId` it names when that thread exists and
+    the subjects match, else the thread its In-Reply-To/References name; `internalDate` comes
+    from its Date header (`internalDateSource=dateHeader`) or the time of the call."""
+    body = request.json()
+    data = _raw(body, recipient_required=False)
+    source = request.arg("internalDateSource") or default_date_source
+    if source not in ("receivedTime", "dateHeader"):
+        raise ApiError(400, f"Invalid value at 'internal_date_source' ({source})")
+    labels = [str(label) for label in body.get("labelIds") or []]
+    stored = box.add_incoming(
+        data, labels, body.get("threadId"), use_date_header=source == "dateHeader"
+    )
+    return Response(200, stored.ref(with_labels=True))
+
+
+def insert_message(box: Mailbox, request: Request) -> Response:
+    return _incoming(box, request, "receivedTime")
+
+
+def import_message(box: Mailbox, request: Request) -> Response:
+    return _incoming(box, request, "dateHeader")
+
+
 def list_messages(box: Mailbox, request: Request) -> Response:
     found = _search(box, request, box.newest_first())
     page, next_token = _page(request, found)
@@ -293,6 +318,8 @@ def get_profile(box: Mailbox, request: Request) -> Response:
 
 ROUTES: list[tuple[str, str, MailboxHandler]] = [
     ("POST", r"messages/send", send_message),
+    ("POST", r"messages/import", import_message),
+    ("POST", r"messages", insert_message),
     ("GET", r"messages", list_messages),
     ("GET", r"messages/(?P<id>[^/]+)", get_message),
     ("POST", r"messages/(?P<id>[^/]+)/modify", modify_message),

@@ -13,6 +13,7 @@ import argparse
 import copy
 import itertools
 import threading
+from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -50,6 +51,7 @@ class GmailEmulator(EmulatorServer):
         self.oauth = GoogleOAuth(client_id, client_secret, access_token_ttl_seconds, grants)
         self._lock = threading.RLock()
         self._ids = itertools.count(0x18C3A5E000000000)
+        self._calls: Counter[tuple[str, str]] = Counter()
         self.reset()
         for method, pattern, admin in (
             ("POST", r"/_admin/reset", self._admin_reset),
@@ -130,6 +132,20 @@ class GmailEmulator(EmulatorServer):
             )
             return replace(stored, label_ids=list(stored.label_ids))
 
+    def api_calls(self, mailbox: str | None = None) -> Counter[str]:
+        """API requests answered since the last `reset_api_calls`, by handler name
+        (`list_history`, `get_message`, ...), for one mailbox or all."""
+        with self._lock:
+            counted: Counter[str] = Counter()
+            for (address, name), n in self._calls.items():
+                if mailbox in (None, address):
+                    counted[name] += n
+            return counted
+
+    def reset_api_calls(self) -> None:
+        with self._lock:
+            self._calls.clear()
+
     def sent_messages(self, mailbox: str) -> list[StoredMessage]:
         """Oldest first; copies, so a test can keep them while the mailbox changes."""
         return self._labelled(mailbox, "SENT")
@@ -170,6 +186,7 @@ class GmailEmulator(EmulatorServer):
             if request.params["user"].lower() not in ("me", mailbox.lower()):
                 raise ApiError(403, f"Delegation denied for {mailbox}")
             with self._lock:
+                self._calls[(mailbox, handler.__name__)] += 1
                 response = handler(self.mailboxes[mailbox], request)
                 response.body = copy.deepcopy(response.body)
                 return response

@@ -11,13 +11,14 @@ increasing historyId; sending a draft deletes the draft's message and adds a new
 
 from __future__ import annotations
 
+import contextlib
 import email
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import policy
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime, make_msgid, parsedate_to_datetime
 from typing import Any
 
 from salesagent_dagster.sandbox.gmail_message import StoredMessage, b64url, base_subject
@@ -85,6 +86,29 @@ class Mailbox:
             if received
             else self._requested_thread(message, thread_id)
         ) or message.id
+        self.messages[message.id] = message
+        self._record("messageAdded", message)
+        return message
+
+    def add_incoming(
+        self, raw: bytes, labels: list[str], thread_id: str | None, use_date_header: bool
+    ) -> StoredMessage:
+        """A message inserted or imported through the API: stored as given (nothing added),
+        in the named thread when Gmail would allow it, else threaded by its headers."""
+        when_ms = None
+        if use_date_header:
+            with contextlib.suppress(TypeError, ValueError, IndexError):
+                parsed = email.message_from_bytes(raw, policy=policy.default)
+                dated = parsedate_to_datetime(str(parsed["Date"]))
+                dated = dated if dated.tzinfo else dated.replace(tzinfo=UTC)
+                when_ms = int(dated.timestamp() * 1000)
+        now_ms = int(datetime.now(UTC).timestamp() * 1000)
+        message = StoredMessage(self.next_id(), "", list(labels), raw, when_ms or now_ms)
+        message.thread_id = (
+            self._requested_thread(message, thread_id)
+            or self._received_thread(message)
+            or message.id
+        )
         self.messages[message.id] = message
         self._record("messageAdded", message)
         return message
