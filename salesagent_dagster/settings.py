@@ -100,6 +100,8 @@ class Settings(BaseSettings):
     token_key: str = _var("SALESAGENT_TOKEN_KEY", "")
     # Review
     review_sla_minutes: float = _var("SALESAGENT_REVIEW_SLA_MINUTES", 60.0, ge=1, le=10080)
+    # Replies: how long an auto-reply that names no return date moves the next step
+    auto_reply_delay_days: int = _var("SALESAGENT_AUTO_REPLY_DELAY_DAYS", 3, ge=0, le=90)
     # Failures (DESIGN I-5)
     breaker_failures: int = _var("SALESAGENT_BREAKER_FAILURES", 5, ge=1, le=100)
     breaker_open_seconds: float = _var("SALESAGENT_BREAKER_OPEN_SECONDS", 60.0, ge=1, le=3600)

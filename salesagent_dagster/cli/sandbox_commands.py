@@ -13,8 +13,9 @@ import click
 
 from salesagent_dagster.local.demo_seed import add_submission, seed_demo
 from salesagent_dagster.local.instance import REPO_ROOT, start_local_instance
+from salesagent_dagster.local.sandbox_replies import REPLY_KINDS, put_reply
 from salesagent_dagster.local.sandbox_stack import apply_env, running_sandbox
-from salesagent_dagster.settings import load_settings
+from salesagent_dagster.settings import load_settings, resources_from_env
 
 
 @click.group(invoke_without_command=True)
@@ -57,6 +58,21 @@ def add(
     }  # fmt: skip
     conversion_id = add_submission(base_url, {k: v for k, v in values.items() if v})
     click.echo(f"submitted (conversionId {conversion_id})")
+
+
+@sandbox.command("reply")
+@click.argument("key")
+@click.option("--kind", type=click.Choice(REPLY_KINDS), required=True)
+def reply(key: str, kind: str) -> None:
+    """Put mail coming back for lead KEY into the Gmail emulator (GMAIL_API_BASE_URL): a
+    positive or negative reply, an out-of-office (ooo), a bounce (an RFC 3464 DSN) or a
+    mailto unsubscribe. The mailbox sensor reads it on its next tick."""
+    resources = resources_from_env(resolve_secrets=True)
+    try:
+        put = put_reply(resources.app_store, resources.gmail, key, kind)
+    except LookupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{kind} for {key}: Gmail message {put.gmail_message_id} in thread {put.thread_id}")
 
 
 @click.command()

@@ -268,6 +268,11 @@ class HubSpotResource(ConfigurableResource):
             "emails", EmailInput, EMAIL_TO_CONTACT, contact_id, properties
         )
 
+    def log_incoming_email(self, contact_id: str, properties: dict[str, str]) -> str:
+        """A reply the contact sent us, on their timeline (`hs_email_direction`
+        INCOMING_EMAIL), associated to the contact like our own emails."""
+        return self.log_email(contact_id, {**properties, "hs_email_direction": "INCOMING_EMAIL"})
+
     def create_task(self, contact_id: str, properties: dict[str, str]) -> str:
         from hubspot.crm.objects.tasks import SimplePublicObjectInputForCreate as TaskInput
 

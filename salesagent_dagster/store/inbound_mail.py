@@ -176,4 +176,35 @@ def delete_inbound_rows(session: Session, ids: Sequence[str | int]) -> int:
 
 
 def _cap(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[:limit]
+    """At most `limit` characters a database takes: no NUL (Postgres refuses it), no lone
+    surrogates (what undecodable bytes become; neither driver encodes them)."""
+    text = text[:limit].replace("\x00", "")
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def awaiting_effects(session: Session, since: datetime, limit: int = 200) -> list[int]:
+    """Matched messages recorded since `since` whose effects have not finished, oldest
+    first: the listener asks for their runs again until Dagster holds one (run_key)."""
+    return list(
+        session.scalars(
+            select(InboundMessage.id)
+            .where(
+                InboundMessage.partition_key.is_not(None),
+                InboundMessage.kind != IGNORED,
+                InboundMessage.effects_done_at.is_(None),
+                InboundMessage.recorded_at >= since,
+            )
+            .order_by(InboundMessage.id)
+            .limit(limit)
+        )
+    )
+
+
+def partition_keys_of(session: Session, inbound_ids: Sequence[int]) -> dict[int, str]:
+    """Inbound id -> the lead it answers, for matched messages among these."""
+    rows = session.execute(
+        select(InboundMessage.id, InboundMessage.partition_key).where(
+            InboundMessage.id.in_(list(inbound_ids)), InboundMessage.partition_key.is_not(None)
+        )
+    )
+    return {int(i): str(k) for i, k in rows}

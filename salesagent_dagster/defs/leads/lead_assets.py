@@ -19,7 +19,7 @@ from salesagent_dagster.resources.gmail import GmailResource
 from salesagent_dagster.resources.hubspot import CrmRecord, HubSpotResource
 from salesagent_dagster.resources.outreach_settings import OutreachSettings
 from salesagent_dagster.services.mailboxes import gmail_for, mailbox_for_owner, note_revoked
-from salesagent_dagster.store import inbox, leads, suppression
+from salesagent_dagster.store import inbox, known_good, leads, suppression
 from salesagent_dagster.store.models import Enrichment, Lead
 
 GROUP = "leads"
@@ -170,7 +170,8 @@ def enrichment(
                 reply_message_id=earlier.message_id if earlier else None,
                 reply_subject=earlier.subject if earlier else None,
                 reply_references=list(earlier.references) if earlier else [],
-                known_good=outreach.is_known_good(address.address),
+                known_good=outreach.is_known_good(address.address)
+                or known_good.is_known_good_hash(session, outreach.fingerprint(address.address)),
                 mailbox=mailbox,
             ),
         )
