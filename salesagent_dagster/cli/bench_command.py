@@ -9,6 +9,7 @@ from salesagent_dagster.domain.replies import RuleClassifier
 from salesagent_dagster.domain.replies.labelled_set import load_labelled
 from salesagent_dagster.domain.replies.scoring import score
 from salesagent_dagster.local.fault_bench import format_fault_figures, run_fault_bench
+from salesagent_dagster.local.mailbox_bench import measure_mailbox_tick
 from salesagent_dagster.local.rule_precision import load_cases, precision_report
 from salesagent_dagster.local.speed_bench import format_figures, run_bench
 
@@ -38,6 +39,8 @@ def bench(
     classifier's per-class precision and recall on its labelled replies."""
     if replies:
         print_reply_classifier_scores()
+        click.echo("")
+        click.echo(measure_mailbox_tick().format())
         return
     if rules:
         click.echo(precision_report(load_cases()))

@@ -25,7 +25,10 @@ from salesagent_dagster.store.inbound_mail import IGNORED, UNREADABLE, InboundRe
 from salesagent_dagster.store.models import utc_now
 
 RESYNC_DAYS = 7
-MAX_MESSAGES_PER_TICK = 500  # more waits for the next tick (the cursor stays until all are read)
+# A tick commits all it read at once, so it must finish inside the sensor's deadline (60 s by
+# default) even at real Gmail's ~50-100 ms per messages.get; more waits for the next tick
+# (the cursor stays until all are read, and what is recorded is not fetched again).
+MAX_MESSAGES_PER_TICK = 200
 _OUR_LABELS = frozenset({"SENT", "DRAFT"})
 
 
