@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from dagster import EnvVar
 from pydantic import Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from salesagent_dagster.domain.follow_up_plan import parse_day_list
 from salesagent_dagster.resources.app_store import AppStoreResource
 from salesagent_dagster.resources.gmail import (
     DEFAULT_GMAIL_API_BASE_URL,
@@ -25,6 +26,7 @@ from salesagent_dagster.resources.hubspot import DEFAULT_HUBSPOT_API_BASE_URL, H
 from salesagent_dagster.resources.outreach_settings import OutreachSettings
 from salesagent_dagster.store.token_vault import TokenVault
 
+FOLLOW_UP_DAYS_VARIABLE = "SALESAGENT_FOLLOW_UP_DAYS"
 SECRET_VARIABLES = (
     "HUBSPOT_ACCESS_TOKEN",
     "GOOGLE_CLIENT_ID",
@@ -41,6 +43,14 @@ class SettingsError(ValueError):
 def _var(name: str, default: Any, **bounds: Any) -> Any:
     """A field read from the environment variable `name` (the contract's spelling)."""
     return Field(default, validation_alias=name, **bounds)
+
+
+class _EmptyKept(BaseSettings):
+    """The variables whose empty value means something (not "the default"), read raw."""
+
+    model_config = SettingsConfigDict(env_ignore_empty=False, extra="ignore")
+
+    follow_up_days: str | None = _var(FOLLOW_UP_DAYS_VARIABLE, None)
 
 
 class Settings(BaseSettings):
@@ -98,6 +108,13 @@ class Settings(BaseSettings):
     competitor_domains: str = _var("SALESAGENT_COMPETITOR_DOMAINS", "")
     known_good: str = _var("SALESAGENT_KNOWN_GOOD", "")
     token_key: str = _var("SALESAGENT_TOKEN_KEY", "")
+    # Follow-ups: delays in calendar days replacing the policy file's (None = unset: the file's;
+    # empty = no follow-ups, so the empty value is read apart from `env_ignore_empty`).
+    follow_up_days: Annotated[tuple[float, ...] | None, NoDecode] = Field(
+        default_factory=lambda: _EmptyKept().follow_up_days,
+        validation_alias=FOLLOW_UP_DAYS_VARIABLE,
+        validate_default=True,
+    )
     # Review
     review_sla_minutes: float = _var("SALESAGENT_REVIEW_SLA_MINUTES", 60.0, ge=1, le=10080)
     # Replies: how long an auto-reply that names no return date moves the next step
@@ -125,6 +142,11 @@ class Settings(BaseSettings):
     def _stripped(cls, value: Any) -> Any:
         """' true ' and ' 5 ' as an env file may hold them: strip before parsing any type."""
         return value.strip() if isinstance(value, str) else value
+
+    @field_validator("follow_up_days", mode="before")
+    @classmethod
+    def _day_list(cls, value: Any) -> Any:
+        return parse_day_list(value) if isinstance(value, str) else value
 
     def variable(self, name: str) -> Any:
         """The value of the setting read from environment variable `name`."""
@@ -247,7 +269,11 @@ def resources_from_env(resolve_secrets: bool = False) -> Resources:
             denylist=settings.denylist,
             competitor_domains=settings.competitor_domains,
             known_good=settings.known_good,
+            follow_up_days=(
+                None if settings.follow_up_days is None else list(settings.follow_up_days)
+            ),
         ),
     )
     resources.outreach.rule_settings()  # a bad rules file stops the load, with its reason
+    resources.outreach.follow_up_plan()  # and so does a bad follow-up policy
     return resources

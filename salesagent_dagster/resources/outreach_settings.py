@@ -14,6 +14,7 @@ from dagster import ConfigurableResource, EnvVar
 from salesagent_dagster.domain.approval_rules import RuleSettings
 from salesagent_dagster.domain.draft_writer import SenderIdentity
 from salesagent_dagster.domain.email_address import email_fingerprint
+from salesagent_dagster.domain.follow_up_plan import FollowUpPlan, load_follow_up_plan
 from salesagent_dagster.domain.rule_config import load_rule_settings
 from salesagent_dagster.domain.safety.recipient import RecipientPolicy
 from salesagent_dagster.domain.send_limits import SendLimits
@@ -42,6 +43,9 @@ class OutreachSettings(ConfigurableResource):
     denylist: str = ""
     competitor_domains: str = ""
     known_good: str = ""
+    # SALESAGENT_FOLLOW_UP_DAYS: calendar-day delays replacing the policy file's (None: the
+    # file's business days; empty: no follow-ups).
+    follow_up_days: list[float] | None = None
 
     def rule_settings(self) -> RuleSettings:
         settings = load_rule_settings(self.rules_file)
@@ -54,6 +58,13 @@ class OutreachSettings(ConfigurableResource):
             ),
             shadow_mode=settings.shadow_mode or self.shadow_mode,
         )
+
+    def follow_up_plan(self) -> FollowUpPlan:
+        """The follow-up steps: policy/follow_ups.toml, with the env's delays if set."""
+        plan = load_follow_up_plan()
+        if self.follow_up_days is None:
+            return plan
+        return plan.with_calendar_days(self.follow_up_days, "SALESAGENT_FOLLOW_UP_DAYS")
 
     def send_limits(self) -> SendLimits:
         return SendLimits(

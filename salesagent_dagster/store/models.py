@@ -17,6 +17,7 @@ from sqlalchemy import (
     Dialect,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -201,13 +202,18 @@ class ReviewDecision(Base):
 
 
 class SendLedgerEntry(Base):
-    """One row per lead's first email (DESIGN I-1): claimed as `sending` before Gmail is
-    called, so no path can call Gmail twice for the same lead without seeing this row."""
+    """One row per lead and step (DESIGN I-1; step 0 is the first email, 1.. the follow-ups):
+    claimed as `sending` before Gmail is called, so no path can call Gmail twice for the same
+    email without seeing this row."""
 
     __tablename__ = "send_ledger"
+    __table_args__ = (
+        UniqueConstraint("partition_key", "step", name="uq_send_ledger_partition_key_step"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    partition_key: Mapped[str] = mapped_column(String(40), unique=True)
+    partition_key: Mapped[str] = mapped_column(String(40))
+    step: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     message_id: Mapped[str] = mapped_column(String(200), unique=True)
     mailbox: Mapped[str] = mapped_column(String(254), index=True)
     recipient_hash: Mapped[str] = mapped_column(String(64), index=True)
@@ -226,17 +232,48 @@ class SendLedgerEntry(Base):
 
 
 class OutboxMessage(Base):
-    """The MIME message built for a lead's approved draft, kept so every attempt (and every
-    reconciliation) uses the same Message-ID."""
+    """The MIME message built for a lead's approved draft (step 0) or a follow-up step, kept
+    so every attempt (and every reconciliation) uses the same Message-ID."""
 
     __tablename__ = "outbox"
 
     partition_key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    step: Mapped[int] = mapped_column(Integer, primary_key=True, default=0, server_default="0")
     draft_version: Mapped[int] = mapped_column(Integer)
     message_id: Mapped[str] = mapped_column(String(200), unique=True)
     raw: Mapped[str] = mapped_column(Text)  # base64url RFC 822, as Gmail takes it
     thread_id: Mapped[str | None] = mapped_column(String(64))
     built_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class FollowUpStepRow(Base):
+    """One follow-up step of one lead: when it is due and what became of it. The step after
+    is scheduled only once this one is delivered, so the sensor's query is one index range.
+
+    state: pending (waiting for `due_at`) | released (a run was requested) | sent | drafted
+    | skipped (a gate refused it: `reason`) | cancelled (reply, opt-out, rejection, erasure:
+    `reason`). `reason` is a rule or an event name, never text from a person (I-6).
+    """
+
+    __tablename__ = "follow_up_steps"
+    __table_args__ = (
+        UniqueConstraint("partition_key", "step", name="uq_follow_up_steps_partition_key_step"),
+        Index("ix_follow_up_steps_state_due_at", "state", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    partition_key: Mapped[str] = mapped_column(String(40))
+    step: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16))
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    # How often the step was released: a step parked (kill switch, limits) and released
+    # again gets a new run key, a step released once never a second run.
+    releases: Mapped[int] = mapped_column(Integer, default=0)
+    scheduled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utc_now, onupdate=utc_now
+    )
 
 
 class SendLock(Base):

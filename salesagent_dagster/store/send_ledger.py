@@ -1,7 +1,9 @@
 """The send ledger: the record that makes "never twice" hold (DESIGN I-1, I-2).
 
 A claim serialises on the mailbox's lock row, counts the windows, and inserts the lead's
-ledger row in state `sending`, all in one transaction, before any Gmail call is made.
+ledger row in state `sending`, all in one transaction, before any Gmail call is made. A
+lead has one row per step: 0 is the first email, 1.. the follow-ups (each with its own
+Message-ID); the limits count every step, as each is an email to the contact.
 """
 
 from __future__ import annotations
@@ -50,9 +52,11 @@ class Claim:
     wait_seconds: float = 0.0
 
 
-def get_entry(session: Session, partition_key: str) -> SendLedgerEntry | None:
+def get_entry(session: Session, partition_key: str, step: int = 0) -> SendLedgerEntry | None:
     return session.scalar(
-        select(SendLedgerEntry).where(SendLedgerEntry.partition_key == partition_key)
+        select(SendLedgerEntry).where(
+            SendLedgerEntry.partition_key == partition_key, SendLedgerEntry.step == step
+        )
     )
 
 
@@ -126,10 +130,11 @@ def claim_send(
     draft_version: int,
     mode: str,
     limits: SendLimits,
+    step: int = 0,
 ) -> Claim:
-    """Decide, under the mailbox lock, whether this lead may call Gmail now."""
+    """Decide, under the mailbox lock, whether this lead's email `step` may call Gmail now."""
     lock = lock_mailbox(session, mailbox)
-    existing = get_entry(session, partition_key)
+    existing = get_entry(session, partition_key, step)
     if existing is not None:
         state = LedgerState(existing.state)
         if state in DONE_STATES:
@@ -152,6 +157,7 @@ def claim_send(
         lock.last_send_at = now
     entry = SendLedgerEntry(
         partition_key=partition_key,
+        step=step,
         message_id=message_id,
         mailbox=mailbox,
         recipient_hash=recipient_hash,
@@ -175,10 +181,11 @@ def record_outcome(
     gmail_thread_id: str | None = None,
     gmail_draft_id: str | None = None,
     error: str | None = None,
+    step: int = 0,
 ) -> SendLedgerEntry:
-    entry = get_entry(session, partition_key)
+    entry = get_entry(session, partition_key, step)
     if entry is None:
-        raise LookupError(f"no send ledger row for {partition_key}")
+        raise LookupError(f"no send ledger row for {partition_key} step {step}")
     entry.state = state
     entry.gmail_message_id = gmail_message_id or entry.gmail_message_id
     entry.gmail_thread_id = gmail_thread_id or entry.gmail_thread_id
@@ -187,11 +194,11 @@ def record_outcome(
     return entry
 
 
-def mark_retry(session: Session, partition_key: str) -> SendLedgerEntry:
+def mark_retry(session: Session, partition_key: str, step: int = 0) -> SendLedgerEntry:
     """Reconciliation found nothing in Gmail: the next attempt is allowed, and counted."""
-    entry = get_entry(session, partition_key)
+    entry = get_entry(session, partition_key, step)
     if entry is None:
-        raise LookupError(f"no send ledger row for {partition_key}")
+        raise LookupError(f"no send ledger row for {partition_key} step {step}")
     entry.state = LedgerState.SENDING
     entry.attempts += 1
     return entry
