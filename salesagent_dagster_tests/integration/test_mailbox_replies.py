@@ -243,3 +243,67 @@ def test_one_history_call_per_mailbox_per_tick_whatever_the_number_of_leads(env)
     assert calls["list_history"] == 1
     assert calls["get_message"] == len(keys)  # each new reply fetched once, our sends never
     assert len(inbound_rows(resources)) == len(keys)
+
+
+def test_erasure_reaches_replies_their_effects_and_known_good(env):
+    sandbox, instance, resources = env
+    key = send_to(sandbox, instance, "ana@brightpath.io")
+    put_reply(resources.app_store, resources.gmail, key, "positive")
+    # A stranger's mail naming her, matched to no lead: recorded without its text.
+    from salesagent_dagster.sandbox.gmail_inbound import insert_incoming
+
+    insert_incoming(
+        resources.gmail.service,
+        b"From: Bob <bob@elsewhere.example>\r\nTo: riley@seller.example\r\nSubject: intro\r\n"
+        b"\r\nPlease write to ana@brightpath.io about it.\r\n",
+    )
+    listen(instance)
+    assert len(inbound_rows(resources)) == 2
+    from salesagent_dagster.services.privacy.erasure_wiring import erase_with
+
+    report, verification = erase_with(
+        "ana@brightpath.io", instance, app_store=resources.app_store, gmail=resources.gmail,
+        hubspot=None, hash_salt=resources.outreach.salt, actor="dpo",
+    )  # fmt: skip
+
+    assert report.counts["rows_inbound_messages"] == 1
+    assert report.counts["rows_reply_effects"] >= 2
+    assert report.counts["rows_known_good_recipients"] == 1
+    (left,) = inbound_rows(resources)
+    assert (left.partition_key, left.reason, left.body_text) == (None, "unmatched", "")
+    assert verification.clean, verification.format()
+
+
+def test_every_connected_mailbox_is_read_once_per_tick_and_our_own_mail_is_ignored(
+    env, monkeypatch
+):
+    from salesagent_dagster.local.sandbox_stack import SECOND_REP
+    from salesagent_dagster.store.token_vault import TokenVault
+    from salesagent_dagster_tests.integration.test_rep_mailboxes import (
+        connect_second_rep,
+        owned_by_second_rep,
+    )
+
+    sandbox, instance, resources = env
+    monkeypatch.setenv("SALESAGENT_TOKEN_KEY", TokenVault.new_key())
+    connect_second_rep()
+    listen(instance)  # first sight of Sam's mailbox
+    owned_by_second_rep(sandbox, "ana@brightpath.io")
+    sams = send_to(sandbox, instance, "ana@brightpath.io")
+    rileys = send_to(sandbox, instance, "bo@brightpath.io", "Bo")
+    put_reply(resources.app_store, resources.gmail, sams, "positive")
+    put_reply(resources.app_store, resources.gmail, rileys, "negative")
+    # Riley writing to Sam is mail between our own mailboxes, not a reply.
+    sandbox.gmail.deliver_inbound(SECOND_REP, SANDBOX_SENDER, "Lunch?", "Noon?")
+    sandbox.gmail.reset_api_calls()
+
+    listen(instance)
+
+    for mailbox in (SANDBOX_SENDER, SECOND_REP):
+        assert sandbox.gmail.api_calls(mailbox)["list_history"] == 1
+    rows = {(r.mailbox, r.partition_key, r.kind) for r in inbound_rows(resources)}
+    assert rows == {
+        (SECOND_REP, sams, "positive"),
+        (SANDBOX_SENDER, rileys, "negative"),
+        (SECOND_REP, None, "ignored"),
+    }
