@@ -307,3 +307,20 @@ def test_every_connected_mailbox_is_read_once_per_tick_and_our_own_mail_is_ignor
         (SANDBOX_SENDER, rileys, "negative"),
         (SECOND_REP, None, "ignored"),
     }
+
+
+def test_sandbox_reply_command_puts_a_reply_the_sensor_reads(env):
+    from click.testing import CliRunner
+
+    from salesagent_dagster.cli import main
+
+    sandbox, instance, resources = env
+    key = send_to(sandbox, instance, "ana@brightpath.io")
+    outcome = CliRunner().invoke(main, ["sandbox", "reply", key, "--kind", "ooo"])
+    assert outcome.exit_code == 0, outcome.output
+    assert "ana@brightpath.io" not in outcome.output
+    listen(instance)
+    (row,) = inbound_rows(resources)
+    assert (row.partition_key, row.kind) == (key, "auto_reply") and row.return_on is not None
+    missing = CliRunner().invoke(main, ["sandbox", "reply", "no-such-lead", "--kind", "positive"])
+    assert missing.exit_code != 0 and "no email of ours" in missing.output
