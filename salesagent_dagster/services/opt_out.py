@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from salesagent_dagster.resources.app_store import AppStoreResource
 from salesagent_dagster.resources.errors import ServiceError
 from salesagent_dagster.resources.hubspot import HubSpotResource
+from salesagent_dagster.services.follow_ups import cancel_follow_ups
 from salesagent_dagster.store import audit, deferrals, leads, opt_outs, suppression
 
 log = logging.getLogger(__name__)
@@ -131,6 +132,8 @@ def cancel_pending_steps(session: Session, partition_key: str) -> list[str]:
     if deferrals.get_deferral(session, partition_key) is not None:
         deferrals.clear(session, partition_key)
         cancelled.append("first_email")
+    if cancel_follow_ups(session, partition_key, "opted out"):
+        cancelled.append("follow_ups")
     return cancelled
 
 

@@ -23,6 +23,7 @@ from salesagent_dagster.domain.safety.findings import HARD_RULES, OVERRIDABLE_RU
 from salesagent_dagster.domain.send_authorization import Authorization
 from salesagent_dagster.resources.outreach_settings import OutreachSettings
 from salesagent_dagster.services.draft_safety import check_draft
+from salesagent_dagster.services.follow_ups import cancel_follow_ups
 from salesagent_dagster.services.outgoing_email import outgoing_email_for
 from salesagent_dagster.store import audit, drafts, reviews, send_ledger
 from salesagent_dagster.store.models import Draft, ReviewDecision
@@ -84,6 +85,8 @@ def apply_review(
                 overridden_rules=list(result.overridden_rules),
             ),
         )
+        if request.action == ReviewAction.reject:
+            cancel_follow_ups(session, partition_key, "rejected in review")
     else:
         audit.record(
             session,

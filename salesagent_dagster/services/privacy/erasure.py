@@ -28,6 +28,7 @@ from dagster import DagsterInstance
 
 from salesagent_dagster.resources.gmail import GmailResource
 from salesagent_dagster.resources.hubspot import HubSpotResource
+from salesagent_dagster.services.follow_ups import cancel_follow_ups
 from salesagent_dagster.services.privacy.dagster_records import delete_partition_records
 from salesagent_dagster.services.privacy.person_lookup import (
     address_hashes,
@@ -80,6 +81,9 @@ def erase_person(
     report = ErasureReport(subject_hash=hashes[0])
     with session_factory() as session:
         keys = partition_keys_of(session, address, hashes)
+        # First, so no follow-up step is released while the rest of the erasure runs.
+        for key in keys:
+            cancel_follow_ups(session, key, "erased")
         drafts = person_rows.gmail_drafts_of(session, keys)
         engagements = person_rows.hubspot_engagements_of(session, keys)
     report.leads = len(keys)
