@@ -37,7 +37,7 @@ ALLOWED: dict[str, set[str]] = {
     },
     "local": {
         "domain", "store", "resources", "settings", "services", "observability", "sandbox",
-        "defs", "definitions",
+        "defs", "definitions", "edge",
     },
     "definitions": {"defs", "settings", "observability", "resources", "services"},
 }  # fmt: skip

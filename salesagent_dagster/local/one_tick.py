@@ -29,6 +29,8 @@ from salesagent_dagster.defs.intake.submissions_sensor import RUN_KEY_TAG
 from salesagent_dagster.store.models import utc_now
 
 SENSOR_NAME = "hubspot_submissions"
+# `process --once`: intake, then what came back, then the follow-ups that are due.
+EVERY_SENSOR = (SENSOR_NAME, "mailbox_replies", "follow_ups")
 LEAD_JOB = "process_lead"
 SENSOR_NAME_TAG = "dagster/sensor_name"
 # The event log keeps every event; the terminal only needs warnings and errors.

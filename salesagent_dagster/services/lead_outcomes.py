@@ -12,15 +12,19 @@ from datetime import datetime
 from dagster import DagsterInstance
 from sqlalchemy.orm import Session
 
+from salesagent_dagster.domain.replies.engagement import NONE, engagement_of
 from salesagent_dagster.store import (
     deferrals,
     drafts,
+    inbound_mail,
     inbox,
     leads,
     reviews,
     send_ledger,
     submission_keys,
+    suppression,
 )
+from salesagent_dagster.store.models import Lead
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,8 @@ class LeadOutcome:
     confidence: float | None
     send_state: str
     reason: str
+    engagement: str = NONE  # what came back (domain.replies.engagement)
+    follow_ups_sent: int = 0  # follow-up steps sent, or drafted while real sends are off
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -90,6 +96,15 @@ def lead_outcomes(
                 confidence=decision.confidence if decision else None,
                 send_state=f"{entry.state} ({entry.mode})" if entry else "-",
                 reason=reason,
+                engagement=_engagement(session, key, lead),
+                follow_ups_sent=send_ledger.follow_ups_delivered(session, key),
             )
         )
     return outcomes
+
+
+def _engagement(session: Session, key: str, lead: Lead | None) -> str:
+    if lead is None:
+        return NONE
+    reason = suppression.reason_for(session, lead.email_hash) if lead.email_hash else None
+    return engagement_of(inbound_mail.kinds_received(session, key), reason)

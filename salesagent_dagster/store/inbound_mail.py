@@ -208,3 +208,14 @@ def partition_keys_of(session: Session, inbound_ids: Sequence[int]) -> dict[int,
         )
     )
     return {int(i): str(k) for i, k in rows}
+
+
+def kinds_received(session: Session, partition_key: str) -> list[str]:
+    """The classes of everything the lead sent back, oldest first."""
+    return list(
+        session.scalars(
+            select(InboundMessage.kind)
+            .where(InboundMessage.partition_key == partition_key)
+            .order_by(InboundMessage.received_at, InboundMessage.id)
+        )
+    )

@@ -202,3 +202,19 @@ def mark_retry(session: Session, partition_key: str, step: int = 0) -> SendLedge
     entry.state = LedgerState.SENDING
     entry.attempts += 1
     return entry
+
+
+def follow_ups_delivered(session: Session, partition_key: str) -> int:
+    """How many follow-up steps (step > 0) of the lead were sent or drafted."""
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(SendLedgerEntry)
+            .where(
+                SendLedgerEntry.partition_key == partition_key,
+                SendLedgerEntry.step > 0,
+                SendLedgerEntry.state.in_(tuple(DONE_STATES)),
+            )
+        )
+        or 0
+    )

@@ -3,20 +3,17 @@
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from email.message import Message
 
-import uvicorn
-
-from salesagent_dagster.edge.app import Surface, build_app
+from salesagent_dagster.edge.app import Surface
 from salesagent_dagster.edge.context import EdgeContext
+from salesagent_dagster.local.edge_thread import serving_edge
 
 
 @dataclass(frozen=True)
@@ -55,35 +52,11 @@ def one_click(url: str) -> Answer:
     return call("POST", url, ONE_CLICK, FORM)
 
 
-@contextmanager
 def serving(
     make_context: Callable[[str], EdgeContext], surface: Surface = "public"
-) -> Iterator[tuple[str, EdgeContext]]:
-    """The edge app served by uvicorn until the block ends: its base URL, and the context
-    `make_context(base URL)` built for it (links point at the served port)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    url = f"http://127.0.0.1:{port}"
-    context = make_context(url)
-    config = uvicorn.Config(
-        build_app(context, surface), log_level="warning", access_log=False, lifespan="off"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.01)
-    try:
-        yield url, context
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+) -> AbstractContextManager[tuple[str, EdgeContext]]:
+    """The edge app served by uvicorn until the block ends (local.edge_thread)."""
+    return serving_edge(make_context, surface)
 
 
 def wait_for(predicate: Callable[[], object], timeout: float = 10.0) -> bool:
