@@ -1,8 +1,10 @@
 """`salesagent demo`: the whole product on a laptop in under a minute.
 
-Starts the emulators, seeds a morning of demo requests, runs one sensor tick and every lead's
-run on the embedded SQLite instance, then shows what happened to each lead and the MIME of
-the Gmail drafts it created. Real sends are off (DESIGN I-3).
+Starts the emulators and the edge, seeds a morning of demo requests, runs one tick and every
+lead's run on the embedded SQLite instance and shows what happened to each lead. Then the
+leads answer (a reply, an out-of-office, a bounce, a one-click unsubscribe; the rest stay
+silent), one more tick reads the mailbox and releases the due follow-ups, and the demo shows
+the outcomes and the MIME of the Gmail drafts. Real sends are off (DESIGN I-3).
 """
 
 from __future__ import annotations
@@ -10,16 +12,26 @@ from __future__ import annotations
 import base64
 import email
 import shutil
+from collections.abc import Sequence
 from email import policy
 
 import click
 import requests
 
-from salesagent_dagster.cli.process_command import process_once_report
-from salesagent_dagster.local.demo_seed import seed_demo
+from salesagent_dagster.cli.process_command import process_once
+from salesagent_dagster.local.demo_returns import (
+    DEMO_FOLLOW_UP_DAYS,
+    answer_first_emails,
+    describe_follow_ups,
+    drafted_first_emails,
+)
+from salesagent_dagster.local.demo_seed import DEMO_RETURN_PATH_LEADS, add_submission, seed_demo
+from salesagent_dagster.local.edge_thread import edge_context_linking_here, serving_edge
 from salesagent_dagster.local.instance import start_local_instance
 from salesagent_dagster.local.sandbox_stack import SANDBOX_SENDER, apply_env, running_sandbox
-from salesagent_dagster.settings import dagster_home
+from salesagent_dagster.settings import dagster_home, resources_from_env
+
+MORNING_SENSORS = ("hubspot_submissions", "mailbox_replies")
 
 
 @click.command()
@@ -31,13 +43,43 @@ def demo(keep: bool) -> None:
         shutil.rmtree(home)
     start_local_instance()
     with running_sandbox() as stack:
-        apply_env(stack.env)
-        leads = seed_demo(stack.hubspot.url, stack.gmail.url)
-        click.echo(f"seeded {len(leads)} form submissions into the HubSpot emulator\n")
-        click.echo(process_once_report(as_json=False))
-        click.echo("")
-        click.echo(describe_gmail_drafts(stack.gmail.url))
+        apply_env({**stack.env, "SALESAGENT_FOLLOW_UP_DAYS": DEMO_FOLLOW_UP_DAYS})
+        # The one-click links in the drafts point at this edge, served for real.
+        with serving_edge(edge_context_linking_here) as (edge_url, _):
+            leads = seed_demo(stack.hubspot.url, stack.gmail.url)
+            for lead in DEMO_RETURN_PATH_LEADS:
+                add_submission(stack.hubspot.url, lead.values)
+            click.echo(
+                f"seeded {len(leads) + len(DEMO_RETURN_PATH_LEADS)} form submissions into the "
+                f"HubSpot emulator; the edge (one-click unsubscribe) serves {edge_url}\n"
+            )
+            # The morning: intake and the mailbox only, so the follow-ups (due almost at once
+            # in the demo) wait for the answers below, as they would wait days for real.
+            first = process_once(as_json=False, sensor_names=MORNING_SENSORS)
+            click.echo(first.report)
+            click.echo("")
+            click.echo(_second_act(first.partition_keys))
+            click.echo("")
+            click.echo(describe_gmail_drafts(stack.gmail.url))
     click.echo(f"\nDagster instance: {home}  (open it with `make ui`)")
+
+
+def _second_act(partition_keys: Sequence[str]) -> str:
+    """Answers to the first emails, then one more tick: the mailbox read, the follow-ups."""
+    resources = resources_from_env(resolve_secrets=True)
+    drafted = drafted_first_emails(resources.app_store, partition_keys)
+    answers = answer_first_emails(resources.app_store, resources.gmail, drafted)
+    described = ", ".join(f"{a.partition_key} {a.answer}" for a in answers)
+    second = process_once(as_json=False, also_report=[a.partition_key for a in answers])
+    return "\n".join(
+        [
+            f"Later: the {len(answers)} leads we wrote to answer ({described}).",
+            "The next tick reads the mailbox and releases the follow-ups that are due:",
+            second.report,
+            "",
+            describe_follow_ups(resources.app_store, answers),
+        ]
+    )
 
 
 def describe_gmail_drafts(gmail_url: str) -> str:

@@ -69,6 +69,23 @@ DEMO_LEADS = (
         "lastname": "Natarajan", "company": "Northwind Logistics"}),
 )  # fmt: skip
 
+# Good fits the demo adds to the morning, so its second act has leads enough to answer with
+# a reply, an out-of-office, a bounce and an unsubscribe, and still some that stay silent.
+DEMO_RETURN_PATH_LEADS = (
+    DemoLead("good fit, will reply", {
+        "email": "marcus.hill@northwind-logistics.com", "firstname": "Marcus", "lastname": "Hill",
+        "company": "Northwind Logistics", "jobtitle": "Director of Operations",
+        "country": "United States", "industry": "Logistics", "numemployees": "501-1000"}),
+    DemoLead("good fit, will stay silent", {
+        "email": "greta.vogel@helios-energy.de", "firstname": "Greta", "lastname": "Vogel",
+        "company": "Helios Energy", "jobtitle": "VP Sales", "country": "Germany",
+        "industry": "Manufacturing", "numemployees": "201-500"}),
+    DemoLead("good fit, will stay silent too", {
+        "email": "dana.reyes@northwind-logistics.com", "firstname": "Dana", "lastname": "Reyes",
+        "company": "Northwind Logistics", "jobtitle": "Head of Logistics",
+        "country": "United States", "industry": "Logistics", "numemployees": "501-1000"}),
+)  # fmt: skip
+
 MALFORMED_ITEM: dict[str, Any] = {"submittedAt": "yesterday", "values": "email=x@y.z"}
 
 
