@@ -103,7 +103,7 @@ def record_opt_out(
         if lead is None or not lead.email or not lead.email_hash:
             return UNKNOWN
         suppression.suppress(session, lead.email_hash, reason)
-        cancelled = cancel_pending_steps(session, partition_key)
+        cancelled = cancel_pending_steps(session, partition_key, reason)
         if not opt_outs.recorded(session, partition_key, reason):
             audit.record(
                 session,
@@ -120,19 +120,19 @@ def record_opt_out(
         )
 
 
-def cancel_pending_steps(session: Session, partition_key: str) -> list[str]:
+def cancel_pending_steps(session: Session, partition_key: str, reason: str) -> list[str]:
     """Stop everything still waiting to be sent to this lead; the names of what stopped.
 
-    The one place an opt-out cancels steps. Today that is a first email parked by a send
-    limit or the kill switch (its deferral would resume it; the gate would refuse it anyway,
-    since it re-reads the suppression list). Follow-up steps, when they exist, are
-    cancelled here too.
+    The one place an opt-out cancels steps: a first email parked by a send limit or the kill
+    switch (its deferral would resume it; the gate would refuse it anyway, since it re-reads
+    the suppression list) and every open follow-up step, which records `reason`
+    (`unsubscribed` or `hard_bounce`).
     """
     cancelled = []
     if deferrals.get_deferral(session, partition_key) is not None:
         deferrals.clear(session, partition_key)
         cancelled.append("first_email")
-    if cancel_follow_ups(session, partition_key, "opted out"):
+    if cancel_follow_ups(session, partition_key, reason):
         cancelled.append("follow_ups")
     return cancelled
 

@@ -116,6 +116,11 @@ def _judge(
     if reviews.is_rejected(session, key):
         return refuse("this lead was rejected; a rejected lead is never sent", latest.version)
     if send_ledger.get_entry(session, key) is not None:
+        if request.action == ReviewAction.reject:
+            # Too late for the first email, not for what would follow it.
+            return ReviewResult(
+                True, request.action, latest.version, "rejected: no follow-up will be sent"
+            )
         return refuse("an email for this lead was already sent or drafted", latest.version)
     if request.draft_version and request.draft_version != latest.version:
         return refuse(

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from salesagent_dagster.cli.privacy_commands import erase
 from salesagent_dagster.services.opt_out import record_opt_out
+from salesagent_dagster.services.review import ReviewAction, ReviewRequest, Sender, apply_review
 from salesagent_dagster.settings import resources_from_env
 from salesagent_dagster.store import controls, inbound_mail, leads, reviews, suppression
 from salesagent_dagster.store.inbound_mail import InboundRecord
@@ -194,6 +195,28 @@ def test_a_rejection_in_review_cancels_the_sequence(sandbox, dagster_home, due_a
     assert len(gmail_state(sandbox.gmail.url)["drafts"]) == 1
 
 
+def test_an_operator_rejecting_after_the_first_email_cancels_what_would_follow(
+    sandbox, dagster_home, monkeypatch
+):
+    monkeypatch.setenv("SALESAGENT_FOLLOW_UP_DAYS", "30")
+    resources = resources_from_env()
+    with DagsterInstance.get() as instance:
+        key = first_email(sandbox, instance).partition_key
+        with resources.app_store.session() as session:
+            result = apply_review(
+                session,
+                key,
+                ReviewRequest(ReviewAction.reject, reviewer="dana", reason="wrong person"),
+                resources.outreach,
+                Sender(resources.gmail.sender_email, resources.gmail.sender_name),
+            )
+        assert result.accepted, result.explanation
+        (step,) = schedule_of(key)
+        assert (step.state, step.reason) == ("cancelled", "rejected in review")
+        assert follow_up_tick(instance).runs == ()
+    assert len(gmail_state(sandbox.gmail.url)["drafts"]) == 1
+
+
 def test_an_auto_reply_moves_the_step_to_its_return_date(sandbox, dagster_home, due_at_once):
     back_on = (utc_now() + timedelta(days=5)).date()
     with DagsterInstance.get() as instance:
@@ -247,7 +270,7 @@ def test_an_opt_out_cancels_the_pending_steps_at_once(sandbox, dagster_home, mon
         assert [row.state for row in schedule_of(key)] == ["pending"]
         record_opt_out(app_store, key, source="one_click", actor="recipient")
         (step,) = schedule_of(key)
-        assert (step.state, step.reason) == ("cancelled", "opted out")
+        assert (step.state, step.reason) == ("cancelled", "unsubscribed")
         # Even launched by hand, the cancelled step sends nothing.
         assert run_step_job(instance, key, 1).success
     assert len(gmail_state(sandbox.gmail.url)["drafts"]) == 1
