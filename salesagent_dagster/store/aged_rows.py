@@ -34,14 +34,17 @@ def age_out_drafts(
     deleted = _cut(session, Draft, old_drafts, dry_run)
     old_bodies = (Draft.created_at < body_cutoff) & (Draft.body_text != "")
     blanked = _count(session, Draft, old_bodies)
-    settled = select(SendLedgerEntry.partition_key).where(
-        SendLedgerEntry.state.in_(_SETTLED_STATES)
+    # Per step: a follow-up's message stays while that step's own outcome is open.
+    settled = (
+        select(SendLedgerEntry.id)
+        .where(
+            SendLedgerEntry.partition_key == OutboxMessage.partition_key,
+            SendLedgerEntry.step == OutboxMessage.step,
+            SendLedgerEntry.state.in_(_SETTLED_STATES),
+        )
+        .exists()
     )
-    old_outbox = (
-        (OutboxMessage.built_at < body_cutoff)
-        & (OutboxMessage.raw != "")
-        & OutboxMessage.partition_key.in_(settled)
-    )
+    old_outbox = (OutboxMessage.built_at < body_cutoff) & (OutboxMessage.raw != "") & settled
     blanked_outbox = _count(session, OutboxMessage, old_outbox)
     if not dry_run:
         session.execute(update(Draft).where(old_bodies).values(body_text=""))
