@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from dagster import DagsterInstance
+from dagster import DagsterInstance, RunsFilter, build_sensor_context
 from sqlalchemy import func, select
 
 from salesagent_dagster.definitions import build_definitions
@@ -121,6 +121,28 @@ def test_mailto_unsubscribe_and_hard_bounce_suppress_for_good(env, kind):
     (later,) = process_once(instance).outcomes
     assert later.status != "sent"
     assert len(sandbox.gmail.sent_messages(SANDBOX_SENDER)) == sent_before
+
+
+@pytest.mark.parametrize("kind", ["unsubscribe", "bounce"])
+def test_the_sensor_itself_suppresses_an_opt_out_before_any_run(env, kind):
+    """Within a minute, even when handle_reply waits in the run queue behind a burst."""
+    sandbox, instance, resources = env
+    key = send_to(sandbox, instance, "ana@brightpath.io")
+    put_reply(resources.app_store, resources.gmail, key, kind)
+    definitions = build_definitions()
+    with build_sensor_context(
+        instance=instance,
+        definitions=definitions,
+        sensor_name=SENSOR,
+        resources=dict(definitions.resources or {}),
+    ) as context:
+        result = definitions.resolve_sensor_def(SENSOR)(context)  # evaluated; no run executed
+    assert [r.partition_key for r in result.run_requests] == [key]
+    with resources.app_store.session() as session:
+        assert suppression.is_suppressed(
+            session, resources.outreach.fingerprint("ana@brightpath.io")
+        )
+    assert instance.get_runs_count(filters=RunsFilter(job_name="handle_reply")) == 0
 
 
 def test_auto_reply_stores_the_return_date_and_does_not_stop_follow_ups(env):

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from salesagent_dagster.domain.replies import ReplyKind
 from salesagent_dagster.resources.app_store import AppStoreResource
 from salesagent_dagster.resources.hubspot import HubSpotResource, hubspot_timestamp
-from salesagent_dagster.services.opt_out import OptOutSource, honour_opt_out
+from salesagent_dagster.services.opt_out import OptOutSource, honour_opt_out, record_opt_out
 from salesagent_dagster.store import inbound_mail, known_good, leads, reply_matching
 from salesagent_dagster.store.inbound_mail import UNREADABLE
 from salesagent_dagster.store.models import InboundMessage
@@ -145,14 +145,30 @@ def _start(app_store: AppStoreResource, facts: _Facts, effect: str) -> tuple[boo
     return unclear, known
 
 
+def suppress_at_once(app_store: AppStoreResource, inbound_id: int) -> bool:
+    """The local half of an opt-out the mailbox brought (unsubscribe, hard bounce), done by
+    the listener right after it records the message: the suppression must not wait for the
+    handle_reply run, which may queue behind a burst of leads (DESIGN I-12: within a
+    minute). HubSpot is told by that run. Whether this message was an opt-out."""
+    facts = _facts(app_store, inbound_id)
+    if OPT_OUT not in planned_effects(facts.kind, from_lead=facts.from_lead, has_contact=False):
+        return False
+    source, actor = _opt_out_source(facts)
+    record_opt_out(app_store, facts.partition_key, source=source, actor=actor)
+    return True
+
+
+def _opt_out_source(facts: _Facts) -> tuple[OptOutSource, str]:
+    """(source, actor) of an opt-out message, for the audit log."""
+    if facts.kind == ReplyKind.BOUNCE_HARD:
+        return "hard_bounce", "mailbox"
+    source: OptOutSource = "mailto" if facts.reason == "mailto unsubscribe" else "reply"
+    return source, "recipient" if facts.from_lead else "mailbox"
+
+
 def _opt_out(app_store: AppStoreResource, hubspot: HubSpotResource, facts: _Facts) -> None:
     _start(app_store, facts, OPT_OUT)
-    source: OptOutSource
-    if facts.kind == ReplyKind.BOUNCE_HARD:
-        source, actor = "hard_bounce", "mailbox"
-    else:
-        source = "mailto" if facts.reason == "mailto unsubscribe" else "reply"
-        actor = "recipient" if facts.from_lead else "mailbox"
+    source, actor = _opt_out_source(facts)
     honour_opt_out(app_store, hubspot, facts.partition_key, source=source, actor=actor)
 
 

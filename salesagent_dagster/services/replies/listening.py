@@ -18,6 +18,7 @@ from salesagent_dagster.domain.replies import Classification, ReplyKind, classif
 from salesagent_dagster.resources.app_store import AppStoreResource
 from salesagent_dagster.resources.errors import HistoryTooOld, NotFound
 from salesagent_dagster.resources.gmail import GmailResource, RawMessage
+from salesagent_dagster.services.replies.effects import suppress_at_once
 from salesagent_dagster.services.replies.matching import Candidate, Match, match_leads
 from salesagent_dagster.services.replies.reading import IncomingMail, address_hash, read_incoming
 from salesagent_dagster.store import inbound_mail, mailbox_cursors, reply_matching
@@ -55,6 +56,7 @@ class PollReport:
     left_for_next_tick: int = 0
     api_calls: int = 0
     to_handle: list[int] = field(default_factory=list)  # inbound ids whose effects are due
+    opted_out: int = 0  # of those, opt-outs (unsubscribe, hard bounce) suppressed at once
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,8 @@ def poll_mailbox(
     reads = [_read(gmail, gmail_id, settings) for gmail_id in todo]
     report.api_calls += len(todo)
     _record(app_store, mailbox, reads, report, settings)
+    for inbound_id in report.to_handle:
+        report.opted_out += suppress_at_once(app_store, inbound_id)
     return report
 
 
