@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from click.testing import CliRunner
+from sqlalchemy import update
 
 from salesagent_dagster.cli import main
 from salesagent_dagster.local.demo_seed import DEMO_LEADS, add_submission, seed_demo
+from salesagent_dagster.local.sandbox_replies import put_reply
 from salesagent_dagster.local.sandbox_stack import SANDBOX_REFRESH_TOKEN
+from salesagent_dagster.settings import resources_from_env
+from salesagent_dagster.store.models import FollowUpStepRow, utc_now
 
 
 def test_process_once_json_lists_every_lead_without_pii(sandbox, dagster_home):
@@ -54,3 +59,30 @@ def test_dead_letters_are_listed_and_requeued_after_the_fix(sandbox, dagster_hom
     requeued = CliRunner().invoke(main, ["dead-letters", "--requeue-all"])
     assert f"{key}: succeeded" in requeued.stdout
     assert CliRunner().invoke(main, ["dead-letters"]).stdout.strip() == "no dead letters"
+
+
+def test_process_once_reads_the_mailbox_and_sends_due_follow_ups_in_the_same_tick(
+    sandbox, dagster_home, monkeypatch
+):
+    monkeypatch.setenv("SALESAGENT_FOLLOW_UP_DAYS", "30")
+    for name in ("ana", "ben"):
+        add_submission(
+            sandbox.hubspot.url,
+            {"email": f"{name}@brightpath.io", "firstname": name.title(), "company": "BrightPath"},
+        )
+    # Intake and first emails; the mailbox sensor's first sight sets its cursor.
+    first = json.loads(CliRunner().invoke(main, ["process", "--once", "--json"]).stdout)["leads"]
+    drafted = [lead["partition_key"] for lead in first if lead["status"] == "drafted"]
+    assert len(drafted) == 2, first
+    replying, silent = drafted
+    resources = resources_from_env(resolve_secrets=True)
+    put_reply(resources.app_store, resources.gmail, replying, "positive")
+    with resources.app_store.session() as session:  # thirty days later
+        session.execute(update(FollowUpStepRow).values(due_at=utc_now() - timedelta(seconds=1)))
+    result = CliRunner().invoke(main, ["process", "--once", "--json"])
+    assert result.exit_code == 0, result.output
+    leads = {lead["partition_key"]: lead for lead in json.loads(result.stdout)["leads"]}
+    assert leads[replying]["engagement"] == "replied_positive"
+    assert leads[replying]["follow_ups_sent"] == 0
+    assert leads[silent]["engagement"] == "none"
+    assert leads[silent]["follow_ups_sent"] == 1
