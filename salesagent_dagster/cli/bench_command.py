@@ -10,6 +10,7 @@ from salesagent_dagster.domain.replies.labelled_set import load_labelled
 from salesagent_dagster.domain.replies.scoring import score
 from salesagent_dagster.local.fault_bench import format_fault_figures, run_fault_bench
 from salesagent_dagster.local.mailbox_bench import measure_mailbox_tick
+from salesagent_dagster.local.reply_latency_bench import run_reply_latency_bench
 from salesagent_dagster.local.rule_precision import load_cases, precision_report
 from salesagent_dagster.local.speed_bench import format_figures, run_bench
 
@@ -24,6 +25,12 @@ from salesagent_dagster.local.speed_bench import format_figures, run_bench
 @click.option(
     "--fault-share", default=0.10, show_default=True, help="With --faults: share faulted."
 )
+@click.option(
+    "--reply-latency-leads",
+    default=10,
+    show_default=True,
+    help="With --replies: leads whose replies are timed on the daemon path (0 skips it).",
+)
 def bench(
     latency_leads: int,
     burst: int,
@@ -32,6 +39,7 @@ def bench(
     replies: bool,
     leads: int,
     fault_share: float,
+    reply_latency_leads: int,
 ) -> None:
     """p50/p95 latency and burst drain rate on the real daemon path, or (--faults) the send
     path under faults: duplicates, lost leads, dead letters, deliveries/min, or (--rules) each
@@ -41,6 +49,10 @@ def bench(
         print_reply_classifier_scores()
         click.echo("")
         click.echo(measure_mailbox_tick().format())
+        if reply_latency_leads > 0:
+            click.echo("")
+            click.echo("starting the emulators and dagster-daemon for reply latency...")
+            click.echo(run_reply_latency_bench(reply_latency_leads).format())
         return
     if rules:
         click.echo(precision_report(load_cases()))
