@@ -85,6 +85,10 @@ class Settings(BaseSettings):
     # Storage
     dagster_home: str = _var("DAGSTER_HOME", "")
     database_url: str = _var("SALESAGENT_DATABASE_URL", "")
+    # The analytics warehouse (dbt_outreach): a DuckDB file (default under DAGSTER_HOME), or,
+    # when the URL is set, the `warehouse` schemas of that PostgreSQL database.
+    warehouse_path: str = _var("SALESAGENT_WAREHOUSE_PATH", "")
+    warehouse_url: str = _var("SALESAGENT_WAREHOUSE_URL", "")
     # Sending and its gates
     allow_real_sends: bool = _var("ALLOW_REAL_SENDS", False)
     kill_switch: bool = _var("SALESAGENT_KILL_SWITCH", False)
@@ -122,6 +126,11 @@ class Settings(BaseSettings):
     # Failures (DESIGN I-5)
     breaker_failures: int = _var("SALESAGENT_BREAKER_FAILURES", 5, ge=1, le=100)
     breaker_open_seconds: float = _var("SALESAGENT_BREAKER_OPEN_SECONDS", 60.0, ge=1, le=3600)
+    # How long after an unclear send a "not found" from Gmail's search is not yet believed
+    # (its index lags a fresh message): the attempt waits and looks again (DESIGN I-1).
+    reconcile_settle_seconds: float = _var(
+        "SALESAGENT_RECONCILE_SETTLE_SECONDS", 120.0, ge=0, le=3600
+    )
     # Retention
     retention_draft_body_days: int = _var("SALESAGENT_RETENTION_DRAFT_BODY_DAYS", 30, ge=1, le=3650)
     retention_draft_days: int = _var("SALESAGENT_RETENTION_DRAFT_DAYS", 90, ge=1, le=3650)
@@ -185,6 +194,16 @@ def dagster_home() -> Path:
 
 def database_url() -> str:
     return load_settings().database_url or f"sqlite:///{dagster_home() / 'salesagent.db'}"
+
+
+def warehouse_path() -> Path:
+    """The DuckDB warehouse file (used when SALESAGENT_WAREHOUSE_URL is empty)."""
+    return Path(load_settings().warehouse_path or dagster_home() / "warehouse.duckdb")
+
+
+def warehouse_url() -> str:
+    """The PostgreSQL warehouse's SQLAlchemy URL; empty means the DuckDB file."""
+    return load_settings().warehouse_url
 
 
 def app_db_is_embedded() -> bool:
@@ -252,6 +271,7 @@ def resources_from_env(resolve_secrets: bool = False) -> Resources:
         outreach=OutreachSettings(
             allow_real_sends=settings.allow_real_sends,
             kill_switch_forced=settings.kill_switch,
+            reconcile_settle_seconds=settings.reconcile_settle_seconds,
             rules_file=settings.rules_file,
             auto_approve_threshold=settings.auto_approve_threshold,
             shadow_mode=settings.shadow_mode,

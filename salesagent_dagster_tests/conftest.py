@@ -27,6 +27,9 @@ def sandbox_env() -> Iterator[SandboxStack]:
     with running_sandbox() as stack, pytest.MonkeyPatch.context() as patch:
         for name, value in stack.env.items():
             patch.setenv(name, value)
+        # The emulator's search shows a message the moment it is stored, unlike Gmail's
+        # index: no settle wait before believing "not found" (tests of the wait set it).
+        patch.setenv("SALESAGENT_RECONCILE_SETTLE_SECONDS", "0")
         yield stack
 
 

@@ -28,6 +28,8 @@ def _as_set(csv: str) -> frozenset[str]:
 class OutreachSettings(ConfigurableResource):
     allow_real_sends: bool = False
     kill_switch_forced: bool = False
+    # After an unclear send, Gmail's "not found" counts only once this long has passed.
+    reconcile_settle_seconds: float = 120.0
     rules_file: str = ""  # empty: the packaged policy/approval_rules.toml
     auto_approve_threshold: float | None = None  # overrides the file's when set
     shadow_mode: bool = False  # forces shadow mode on over the file's setting

@@ -37,7 +37,7 @@ from salesagent_dagster.store import (
     reviews,
     send_ledger,
 )
-from salesagent_dagster.store.models import utc_now
+from salesagent_dagster.store.models import SendLedgerEntry, utc_now
 from salesagent_dagster.store.send_ledger import ClaimStatus, LedgerState
 
 
@@ -66,7 +66,8 @@ class Held:
 
 @dataclass(frozen=True)
 class Paced:
-    """The mailbox's next send slot is this far away; try again then, it is no failure."""
+    """Try again in this long; it is no failure: the mailbox's next send slot (pacing), or an
+    unclear earlier attempt that Gmail's search may not show yet (reconciliation)."""
 
     wait_seconds: float
 
@@ -199,6 +200,12 @@ def deliver(
             state = _record(app_store, key, step, found, plan)
             log.info(f"reconciled: the earlier attempt reached Gmail ({state})")
             return _delivered(state, entry.mode, found.message_id, entry.attempts)
+        unsettled = _seconds_until_settled(entry, outreach.reconcile_settle_seconds)
+        if unsettled > 0:
+            # Gmail's search lags a fresh message, and another run may still be mid-call:
+            # "not found" this soon is no proof it never arrived. Look again later.
+            log.info(f"not in Gmail yet; looking again in {unsettled:.0f} s before any resend")
+            return Paced(unsettled)
         with app_store.session() as session:
             entry = send_ledger.mark_retry(session, key, step)
         log.info("reconciled: the earlier attempt never reached Gmail; trying again")
@@ -206,6 +213,12 @@ def deliver(
         log, app_store, gmail, plan, key, step, prepared.raw, entry.mode, entry.attempts,
         lead_email.thread_id,
     )  # fmt: skip
+
+
+def _seconds_until_settled(entry: SendLedgerEntry, settle_seconds: float) -> float:
+    """How long until a "not found" for this unclear attempt may be believed: the window
+    runs from the attempt's last change (its claim, its unclear outcome, its retry)."""
+    return settle_seconds - (utc_now() - entry.updated_at).total_seconds()
 
 
 def _kill_switch_on(

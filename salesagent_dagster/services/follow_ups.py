@@ -205,7 +205,7 @@ def _settle(app_store: AppStoreResource, key: str, step: int, outcome: object) -
                 schedule.park(session, key, step, until, reason)
                 return StepOutcome("deferred", reason)
             case Paced(wait_seconds=wait):
-                return StepOutcome("paced", "waiting for the mailbox's next send slot", {}, wait)
+                return StepOutcome("paced", "waiting to send or to reconcile", {}, wait)
             case Refused(findings=findings):
                 reason = "refused at the gate: " + "; ".join(findings)
                 schedule.finish(session, key, step, StepState.SKIPPED, reason)

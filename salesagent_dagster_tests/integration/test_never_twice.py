@@ -4,6 +4,7 @@ never lose the lead, in draft mode and in real-send mode, on the first run and o
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -21,8 +22,9 @@ from hypothesis import strategies as st
 
 from salesagent_dagster.definitions import build_definitions
 from salesagent_dagster.local.demo_seed import add_submission
+from salesagent_dagster.services.delivery import Delivered, Paced, deliver
 from salesagent_dagster.settings import resources_from_env
-from salesagent_dagster.store import send_ledger
+from salesagent_dagster.store import leads, outbox, send_ledger
 from salesagent_dagster_tests.conftest import fresh_dagster_home, sandbox_env
 from salesagent_dagster_tests.integration.pipeline_harness import (
     add_fault,
@@ -168,3 +170,47 @@ def _env(**values: str) -> Iterator[None]:
         for name, value in values.items():
             patch.setenv(name, value)
         yield
+
+
+def test_a_fresh_not_found_is_not_believed_until_gmails_search_has_settled(
+    sandbox, dagster_home, monkeypatch
+):
+    """Gmail's search index lags a fresh send: right after an unclear attempt, "not found"
+    waits (Paced) instead of sending again; once the window has passed it may resend."""
+    monkeypatch.setenv("ALLOW_REAL_SENDS", "true")
+    monkeypatch.setenv("SALESAGENT_KILL_SWITCH", "true")  # compose the message, hold the send
+    add_submission(sandbox.hubspot.url, LEAD)
+    with DagsterInstance.get() as instance:
+        (outcome,) = process_once(instance).outcomes
+    assert outcome.status == "held"
+    key = outcome.partition_key
+    monkeypatch.delenv("SALESAGENT_KILL_SWITCH")
+    monkeypatch.setenv("SALESAGENT_RECONCILE_SETTLE_SECONDS", "3600")
+    resources = resources_from_env(resolve_secrets=True)
+    with resources.app_store.session() as session:  # an attempt whose answer never came
+        prepared = outbox.get_outbox(session, key)
+        lead = leads.get_lead(session, key)
+        assert prepared is not None and lead is not None
+        claim = send_ledger.claim_send(
+            session, partition_key=key, mailbox=resources.gmail.sender_email,
+            recipient_hash=lead.email_hash or "", message_id=prepared.message_id,
+            draft_version=prepared.draft_version, mode="send",
+            limits=resources.outreach.send_limits(),
+        )  # fmt: skip
+        assert claim.status == send_ledger.ClaimStatus.CLAIMED and claim.entry is not None
+        attempts = claim.entry.attempts
+        send_ledger.record_outcome(session, key, send_ledger.LedgerState.UNKNOWN, error="lost")
+    log = logging.getLogger("test")
+
+    waiting = deliver(key, resources.app_store, resources.gmail, resources.outreach, log)
+    assert isinstance(waiting, Paced) and 3500 < waiting.wait_seconds <= 3600
+    assert gmail_state(sandbox.gmail.url)["sent"] == []
+    with resources.app_store.session() as session:
+        entry = send_ledger.get_entry(session, key)
+        assert entry is not None and (entry.state, entry.attempts) == ("unknown", attempts)
+
+    monkeypatch.setenv("SALESAGENT_RECONCILE_SETTLE_SECONDS", "0")  # the window has passed
+    settled = resources_from_env(resolve_secrets=True)
+    delivered = deliver(key, settled.app_store, settled.gmail, settled.outreach, log)
+    assert isinstance(delivered, Delivered)
+    assert len(gmail_state(sandbox.gmail.url)["sent"]) == 1

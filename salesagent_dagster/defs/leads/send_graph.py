@@ -147,7 +147,8 @@ def _report_delivery(
         case Delivered(metadata=metadata):
             return metadata
         case Paced(wait_seconds=wait):
-            # Quota pacing is not a failure: wait for the mailbox's next send slot.
+            # Not a failure: wait for the mailbox's next send slot, or for Gmail's search to
+            # show an unclear earlier attempt before anything is sent again.
             raise RetryRequested(
                 max_retries=PACING_MAX_WAITS,
                 seconds_to_wait=wait + random.uniform(0, 0.5),  # noqa: S311
