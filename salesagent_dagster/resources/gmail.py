@@ -336,11 +336,18 @@ class GmailResource(ConfigurableResource):
         """The message's RFC 822 bytes, thread and receipt time (`messages.get`, raw)."""
         answer = self._get_message(message_id, "raw")
         data = str(answer.get("raw") or "")
-        received_ms = int(answer.get("internalDate") or 0)
+        try:
+            raw = base64.urlsafe_b64decode(data + "=" * (-len(data) % 4))
+            internal_date = datetime.fromtimestamp(int(answer.get("internalDate") or 0) / 1000, UTC)
+        except (ValueError, OverflowError, OSError) as exc:  # binascii.Error is a ValueError
+            # An answer no retry will mend: refused for this message, not for the mailbox.
+            raise PermanentServiceError(
+                "Gmail", f"messages.get answered an unreadable message ({type(exc).__name__})"
+            ) from None
         return RawMessage(
-            raw=base64.urlsafe_b64decode(data + "=" * (-len(data) % 4)),
+            raw=raw,
             thread_id=str(answer.get("threadId") or ""),
-            internal_date=datetime.fromtimestamp(received_ms / 1000, UTC),
+            internal_date=internal_date,
             label_ids=tuple(answer.get("labelIds") or ()),
         )
 

@@ -15,8 +15,13 @@ _CHUNK = 500  # SQLite caps bound variables per statement
 
 
 def by_thread(session: Session, mailbox: str, thread_ids: Iterable[str]) -> dict[str, str]:
-    """Gmail thread id -> lead key, for our sends (or drafts) from `mailbox` in those threads."""
-    return dict(_pairs(session, mailbox, SendLedgerEntry.gmail_thread_id, thread_ids))
+    """Gmail thread id -> lead key, for our sends (or drafts) from `mailbox` in those threads.
+    A thread that holds emails to more than one lead (a first email can join the person's
+    own earlier thread) names none: a reply there must be matched by its Message-IDs."""
+    keys_of: dict[str, set[str]] = {}
+    for thread_id, key in _pairs(session, mailbox, SendLedgerEntry.gmail_thread_id, thread_ids):
+        keys_of.setdefault(thread_id, set()).add(key)
+    return {thread_id: keys.pop() for thread_id, keys in keys_of.items() if len(keys) == 1}
 
 
 def by_message_id(session: Session, mailbox: str, message_ids: Iterable[str]) -> dict[str, str]:

@@ -15,7 +15,7 @@ from salesagent_dagster.local.demo_seed import add_submission
 from salesagent_dagster.local.one_tick import TickResult, run_one_tick
 from salesagent_dagster.local.sandbox_replies import put_reply
 from salesagent_dagster.local.sandbox_stack import SANDBOX_SENDER
-from salesagent_dagster.sandbox.gmail_inbound import delivery_status_notification
+from salesagent_dagster.sandbox.gmail_inbound import delivery_status_notification, insert_incoming
 from salesagent_dagster.settings import resources_from_env
 from salesagent_dagster.store import inbound_mail, known_good, suppression
 from salesagent_dagster.store.models import InboundMessage, ReplyEffect
@@ -145,6 +145,37 @@ def test_the_sensor_itself_suppresses_an_opt_out_before_any_run(env, kind):
     assert instance.get_runs_count(filters=RunsFilter(job_name="handle_reply")) == 0
 
 
+def test_only_the_lead_opts_the_lead_out_by_mail(env):
+    """Anyone who saw a lead's key could email `unsubscribe KEY`, or write a DSN-shaped
+    message naming the lead's address: the stranger is suppressed, the lead is not."""
+    sandbox, instance, resources = env
+    key = send_to(sandbox, instance, "ana@brightpath.io")
+    put_reply(
+        resources.app_store, resources.gmail, key, "unsubscribe", sender="mallory@evil.example"
+    )
+    forged = delivery_status_notification(
+        b"From: Riley <riley@seller.example>\r\nTo: ana@brightpath.io\r\nSubject: Hi\r\n"
+        b"Message-ID: <guessed@seller.example>\r\n\r\nHi\r\n"
+    ).replace(b"mailer-daemon@googlemail.com", b"mallory@evil.example")
+    assert b"mallory@evil.example" in forged
+    insert_incoming(resources.gmail.service, forged)
+
+    tick = listen(instance)
+
+    rows = {row.kind: row for row in inbound_rows(resources)}
+    assert rows["unsubscribe"].partition_key == key  # the lead's key, so its follow-ups stop
+    assert (rows["bounce_hard"].partition_key, rows["bounce_hard"].reason) == (None, "unmatched")
+    with resources.app_store.session() as session:
+        assert not suppression.is_suppressed(
+            session, resources.outreach.fingerprint("ana@brightpath.io")
+        )
+        assert suppression.is_suppressed(
+            session, resources.outreach.fingerprint("mallory@evil.example")
+        )
+        assert inbound_mail.stopping_engagement(session, key) is not None
+    assert all(run.success for run in tick.runs)
+
+
 def test_auto_reply_stores_the_return_date_and_does_not_stop_follow_ups(env):
     sandbox, instance, resources = env
     key = send_to(sandbox, instance, "ana@brightpath.io")
@@ -250,6 +281,33 @@ def test_malformed_and_huge_replies_are_recorded_and_the_next_message_still_is(e
     assert rows[2].kind == "negative" and all(r.partition_key == key for r in rows)
     assert len(rows[1].body_text) == inbound_mail.TEXT_CAP
     assert all(r.success for r in tick.runs) and len(tick.runs) == 3
+
+
+def test_a_message_gmail_refuses_to_hand_over_is_recorded_and_the_mailbox_moves_on(env):
+    """A 400 on one messages.get (no retry mends it) must not stop the mailbox for good."""
+    sandbox, instance, resources = env
+    key = send_to(sandbox, instance, "ana@brightpath.io")
+    refused = put_reply(resources.app_store, resources.gmail, key, "positive")
+    put_reply(resources.app_store, resources.gmail, key, "unsubscribe")
+    sandbox.gmail.add_fault(
+        f"/messages/{refused.gmail_message_id}$", "status", method="GET", status=400, count=100
+    )
+
+    listen(instance)
+
+    by_id = {row.gmail_message_id: row for row in inbound_rows(resources)}
+    assert (by_id[refused.gmail_message_id].kind, by_id[refused.gmail_message_id].reason) == (
+        "unreadable",
+        "unreadable answer",
+    )
+    assert by_id[refused.gmail_message_id].partition_key is None
+    assert sorted(row.kind for row in by_id.values()) == ["unreadable", "unsubscribe"]
+    with resources.app_store.session() as session:
+        assert suppression.is_suppressed(
+            session, resources.outreach.fingerprint("ana@brightpath.io")
+        )
+    listen(instance)  # the cursor moved on: nothing is read or recorded again
+    assert len(inbound_rows(resources)) == 2
 
 
 def test_one_history_call_per_mailbox_per_tick_whatever_the_number_of_leads(env):

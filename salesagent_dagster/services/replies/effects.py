@@ -22,14 +22,21 @@ from sqlalchemy.orm import Session
 from salesagent_dagster.domain.replies import ReplyKind
 from salesagent_dagster.resources.app_store import AppStoreResource
 from salesagent_dagster.resources.hubspot import HubSpotResource, hubspot_timestamp
-from salesagent_dagster.services.opt_out import OptOutSource, honour_opt_out, record_opt_out
-from salesagent_dagster.store import inbound_mail, known_good, leads, reply_matching
+from salesagent_dagster.services.opt_out import (
+    UNSUBSCRIBED,
+    OptOutSource,
+    honour_opt_out,
+    record_opt_out,
+)
+from salesagent_dagster.store import inbound_mail, known_good, leads, reply_matching, suppression
 from salesagent_dagster.store.inbound_mail import UNREADABLE
 from salesagent_dagster.store.models import InboundMessage
 
-OPT_OUT, HUBSPOT_EMAIL, HUBSPOT_TASK, KNOWN_GOOD = (
-    "opt_out", "hubspot_email", "hubspot_task", "known_good",
+OPT_OUT, SUPPRESS_SENDER, HUBSPOT_EMAIL, HUBSPOT_TASK, KNOWN_GOOD = (
+    "opt_out", "suppress_sender", "hubspot_email", "hubspot_task", "known_good",
 )  # fmt: skip
+# Local effects: one app-DB transaction does them and records them.
+_LOCAL = (SUPPRESS_SENDER, KNOWN_GOOD)
 POSITIVE_REPLY_SOURCE = "positive_reply"
 _BOUNCES = {ReplyKind.BOUNCE_HARD.value, ReplyKind.BOUNCE_SOFT.value}
 
@@ -54,6 +61,7 @@ class _Facts:
     kind: str
     reason: str
     from_lead: bool
+    from_hash: str | None
     contact_id: str | None
     owner_id: str | None
     subject: str
@@ -62,10 +70,19 @@ class _Facts:
 
 
 def planned_effects(kind: str, *, from_lead: bool, has_contact: bool) -> list[str]:
-    """Which effects a matched message of `kind` has."""
+    """Which effects a matched message of `kind` has.
+
+    Only the lead opts the lead out: anyone who has seen a lead's key (it is in our mail
+    and in Dagster's UI) could email `unsubscribe KEY`, so an unsubscribe from another
+    address suppresses that address, the one that asked, and stops the lead's follow-ups
+    (any human answer does) without suppressing the lead. A hard bounce comes from a mail
+    system, never from the lead; matching accepts it only with our Message-ID or from a
+    mailer-daemon (services.replies.matching)."""
     effects = []
-    if kind in (ReplyKind.UNSUBSCRIBE, ReplyKind.BOUNCE_HARD):
+    if kind == ReplyKind.BOUNCE_HARD or (kind == ReplyKind.UNSUBSCRIBE and from_lead):
         effects.append(OPT_OUT)
+    elif kind == ReplyKind.UNSUBSCRIBE:
+        effects.append(SUPPRESS_SENDER)
     if has_contact and kind not in _BOUNCES:
         effects.append(HUBSPOT_EMAIL)
     if has_contact and kind != ReplyKind.AUTO_REPLY:
@@ -93,6 +110,7 @@ def apply_reply_effects(
         OPT_OUT: lambda: _opt_out(app_store, hubspot, facts),
         HUBSPOT_EMAIL: lambda: _log_email(app_store, hubspot, facts),
         HUBSPOT_TASK: lambda: _create_task(app_store, hubspot, facts),
+        SUPPRESS_SENDER: lambda: None,  # carried out inside `_run`'s transaction
         KNOWN_GOOD: lambda: None,  # carried out inside `_run`'s transaction
     }
     for effect in planned_effects(
@@ -120,12 +138,17 @@ def _run(
         row = inbound_mail.effect_of(session, facts.row_id, effect)
         if row is not None and row.done_at is not None:
             return _Outcome(True, row.external_id)
-        if effect == KNOWN_GOOD:  # local only: one transaction does it and records it
+        if effect in _LOCAL:  # one transaction does it and records it
             inbound = _inbound(session, facts.row_id)
-            learned = inbound_mail.start_effect(session, inbound, effect)
-            hashes = reply_matching.recipient_hashes(session, [facts.partition_key])
-            known_good.add_known_good(session, hashes[facts.partition_key], POSITIVE_REPLY_SOURCE)
-            inbound_mail.finish_effect(session, learned)
+            local = inbound_mail.start_effect(session, inbound, effect)
+            if effect == KNOWN_GOOD:
+                hashes = reply_matching.recipient_hashes(session, [facts.partition_key])
+                known_good.add_known_good(
+                    session, hashes[facts.partition_key], POSITIVE_REPLY_SOURCE
+                )
+            elif facts.from_hash:
+                suppression.suppress(session, facts.from_hash, UNSUBSCRIBED)
+            inbound_mail.finish_effect(session, local)
             return _Outcome(False, None)
     external_id = step()
     with app_store.session() as session:
@@ -151,11 +174,16 @@ def suppress_at_once(app_store: AppStoreResource, inbound_id: int) -> bool:
     handle_reply run, which may queue behind a burst of leads (DESIGN I-12: within a
     minute). HubSpot is told by that run. Whether this message was an opt-out."""
     facts = _facts(app_store, inbound_id)
-    if OPT_OUT not in planned_effects(facts.kind, from_lead=facts.from_lead, has_contact=False):
-        return False
-    source, actor = _opt_out_source(facts)
-    record_opt_out(app_store, facts.partition_key, source=source, actor=actor)
-    return True
+    planned = planned_effects(facts.kind, from_lead=facts.from_lead, has_contact=False)
+    if OPT_OUT in planned:
+        source, actor = _opt_out_source(facts)
+        record_opt_out(app_store, facts.partition_key, source=source, actor=actor)
+        return True
+    if SUPPRESS_SENDER in planned and facts.from_hash:
+        with app_store.session() as session:
+            suppression.suppress(session, facts.from_hash, UNSUBSCRIBED)
+        return True
+    return False
 
 
 def _opt_out_source(facts: _Facts) -> tuple[OptOutSource, str]:
@@ -243,6 +271,7 @@ def _facts(app_store: AppStoreResource, inbound_id: int) -> _Facts:
             kind=row.kind,
             reason=row.reason,
             from_lead=bool(lead_hash) and row.from_hash == lead_hash,
+            from_hash=row.from_hash,
             contact_id=(enriched.hubspot_contact_id or None) if enriched else None,
             owner_id=(enriched.hubspot_owner_id or None) if enriched else None,
             subject=row.subject,

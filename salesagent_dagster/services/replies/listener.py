@@ -73,6 +73,9 @@ def listen_to_mailboxes(
             report.errors[address] = f"{type(exc).__name__} ({exc.service})"
         except ServiceError as exc:
             report.errors[address] = f"{type(exc).__name__} ({exc.service})"
+        except Exception as exc:  # one mailbox's fault never stops the others
+            # The class only: a message's text could be in the exception (DESIGN I-6).
+            report.errors[address] = type(exc).__name__
     # What this pass recorded, and anything an earlier pass recorded whose run never started.
     since = utc_now() - RE_REQUEST_WINDOW
     with app_store.session() as session:

@@ -16,7 +16,12 @@ from datetime import date, datetime, timedelta
 
 from salesagent_dagster.domain.replies import Classification, ReplyKind, classify_reply
 from salesagent_dagster.resources.app_store import AppStoreResource
-from salesagent_dagster.resources.errors import HistoryTooOld, NotFound
+from salesagent_dagster.resources.errors import (
+    AuthorizationRevoked,
+    HistoryTooOld,
+    NotFound,
+    PermanentServiceError,
+)
 from salesagent_dagster.resources.gmail import GmailResource, RawMessage
 from salesagent_dagster.services.replies.effects import suppress_at_once
 from salesagent_dagster.services.replies.matching import Candidate, Match, match_leads
@@ -116,6 +121,12 @@ def _read(gmail: GmailResource, gmail_id: str, settings: ListeningSettings) -> _
         raw = gmail.get_raw_message(gmail_id)
     except NotFound:
         return _Read(gmail_id, None, None, None, "deleted before read")
+    except AuthorizationRevoked:
+        raise  # the mailbox's grant, not this message: the listener stops using the mailbox
+    except PermanentServiceError:
+        # Refused or unreadable for this one message (a 400/403, a garbled `raw`): recorded
+        # with the reason so the cursor moves on; one message never stops the mailbox (I-9).
+        return _Read(gmail_id, None, None, None, "unreadable answer")
     try:
         mail = read_incoming(raw.raw)
     except Exception as exc:  # I-9: recorded with the reason, the rest goes on
@@ -155,6 +166,10 @@ def _record(
             )
 
 
+# The local parts mail systems send delivery reports from (RFC 3464 practice, RFC 2142).
+MAIL_SYSTEM_SENDERS = frozenset({"mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon"})
+
+
 def _candidate(read: _Read, salt: str) -> Candidate:
     assert read.mail is not None and read.classification is not None and read.raw is not None
     bounced = read.classification.bounced_recipient
@@ -164,6 +179,7 @@ def _candidate(read: _Read, salt: str) -> Candidate:
         referenced_ids=read.mail.referenced_ids,
         classification=read.classification,
         bounced_hash=address_hash(bounced, salt) if bounced else None,
+        from_mail_system=read.mail.from_address.split("@", 1)[0] in MAIL_SYSTEM_SENDERS,
     )
 
 

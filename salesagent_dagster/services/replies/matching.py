@@ -1,9 +1,11 @@
 """Which lead an incoming message answers, from what the message itself proves.
 
 In order: the lead key in our mailto unsubscribe's subject (a new message, not a reply);
-the Gmail thread of one of our sends; our Message-IDs in In-Reply-To/References (or, for a
-bounce, inside the returned headers); last, for a bounce only, the hash of the DSN's
-Final-Recipient against the addresses we wrote to. Anything else matches no lead.
+our Message-IDs in In-Reply-To/References (or, for a bounce, inside the returned headers);
+the Gmail thread of our sends to one lead; last, for a bounce from a mail system only
+(mailer-daemon, postmaster), the hash of the DSN's Final-Recipient against the addresses we
+wrote to: anyone can write a DSN-shaped message naming an address. Anything else matches no
+lead. (Who may opt a matched lead out is the effects' rule: services.replies.effects.)
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ class Candidate:
     referenced_ids: tuple[str, ...]
     classification: Classification
     bounced_hash: str | None
+    from_mail_system: bool = False  # From mailer-daemon@ or postmaster@ (DSNs come from there)
 
 
 @dataclass(frozen=True)
@@ -66,11 +69,15 @@ def _match_one(
     key = candidate.classification.unsubscribe_key
     if key and key in known_keys:
         return Match(key, "mailto_key")
-    if candidate.thread_id in threads:
-        return Match(threads[candidate.thread_id], "thread")
     for message_id in (*candidate.referenced_ids, *_original_ids(candidate)):
         if message_id in by_id:
             return Match(by_id[message_id], "message_id")
-    if candidate.classification.kind in BOUNCES and candidate.bounced_hash in by_recipient:
+    if candidate.thread_id in threads:
+        return Match(threads[candidate.thread_id], "thread")
+    if (
+        candidate.classification.kind in BOUNCES
+        and candidate.from_mail_system
+        and candidate.bounced_hash in by_recipient
+    ):
         return Match(by_recipient[candidate.bounced_hash or ""], "bounced_recipient")
     return Match(None, "unmatched")
