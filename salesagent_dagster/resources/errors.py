@@ -27,6 +27,10 @@ class NotFound(PermanentServiceError):
     """The service has no such object (HTTP 404). Erasure counts that as done."""
 
 
+class InvalidRequest(PermanentServiceError):
+    """The service refused the request as malformed (HTTP 400)."""
+
+
 class HistoryTooOld(NotFound):
     """Gmail no longer keeps history that far back (history.list answered 404): the caller
     resyncs from a window of recent messages and starts again from a fresh historyId."""

@@ -27,6 +27,7 @@ from pydantic import PrivateAttr
 from salesagent_dagster.resources.errors import (
     AuthorizationRevoked,
     HistoryTooOld,
+    InvalidRequest,
     NotFound,
     PermanentServiceError,
     TransientServiceError,
@@ -283,9 +284,11 @@ class GmailResource(ConfigurableResource):
 
             try:
                 answer = self._call("history.list", list_page)
-            except NotFound as exc:
+            except (NotFound, InvalidRequest) as exc:
+                # 404: older than Gmail keeps. 400: an id this mailbox never issued (say, a
+                # mailbox reconnected to another account). Either way only a resync helps.
                 raise HistoryTooOld(
-                    SERVICE, f"history.list: {start_history_id} is too old"
+                    SERVICE, f"history.list: {start_history_id} is too old or not this mailbox's"
                 ) from exc
             calls += 1
             # `history` is left out of the answer when nothing happened.
@@ -428,6 +431,8 @@ def _translated_errors(operation: str) -> Iterator[None]:
             raise AuthorizationRevoked(SERVICE, f"{message}; reconnect Gmail") from exc
         if status == 404:
             raise NotFound(SERVICE, message) from exc
+        if status == 400:
+            raise InvalidRequest(SERVICE, message) from exc
         raise PermanentServiceError(SERVICE, message) from exc
     except (OSError, TransportError, httplib2.HttpLib2Error) as exc:
         # Timeouts and refused connections are OSErrors (socket.timeout included).

@@ -64,14 +64,17 @@ def dispose_engine(url: str) -> None:
 
 
 def _create_engine(url: str) -> Engine:
+    """`hide_parameters`: a failed statement's error (which Dagster keeps as the run's or the
+    tick's error) names the SQL, never the values bound to it: addresses, subjects, bodies
+    (DESIGN I-6)."""
     if url.startswith("sqlite"):
         database = url.split("///", 1)[-1]
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
         event.listen(engine, "connect", _configure_sqlite)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, hide_parameters=True)
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:

@@ -46,6 +46,15 @@ def test_history_older_than_gmail_keeps_is_a_typed_404(gmail_emulator):
     assert len(recent) == 1
 
 
+def test_a_start_id_the_mailbox_never_issued_also_asks_for_a_resync(gmail_emulator):
+    """Gmail answers 400 for a startHistoryId it cannot read (a mailbox reconnected to
+    another account keeps our old cursor): no retry mends that, a resync does."""
+    gmail = gmail_resource(gmail_emulator)
+    gmail_emulator.add_fault("/history", "status", method="GET", status=400)
+    with pytest.raises(HistoryTooOld):
+        gmail.history_since(gmail.current_history_id())
+
+
 def test_inserted_reply_joins_our_thread_and_reads_back_raw(gmail_emulator):
     gmail = gmail_resource(gmail_emulator)
     ours = gmail.send_raw(raw_message("<ours@seller.example>"))

@@ -90,3 +90,16 @@ def test_known_good_hashes_are_added_once_and_forgotten(database_url):
         assert known_good.is_known_good_hash(session, "k" * 64)
         assert known_good.forget_known_good(session, ["k" * 64]) == 1
         assert not known_good.is_known_good_hash(session, "k" * 64)
+
+
+def test_a_failed_statement_never_carries_the_values_it_bound(database_url):
+    """Dagster keeps a run's error text; an address or a reply's body must not be in it."""
+    from sqlalchemy.exc import IntegrityError
+
+    from salesagent_dagster.store.models import Suppression
+
+    with session_scope(database_url) as session:
+        session.add(Suppression(email_hash="h" * 64, reason="unsubscribed"))
+    with pytest.raises(IntegrityError) as caught, session_scope(database_url) as session:
+        session.add(Suppression(email_hash="h" * 64, reason="secret-body ana@acme.io"))
+    assert "ana@acme.io" not in str(caught.value) and "secret-body" not in str(caught.value)
