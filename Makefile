@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: demo test ui bench lint typecheck check clean
+.PHONY: demo test ui bench lint typecheck check clean dbt-parse
 
 # The venv is rebuilt whenever the pinned files change; uv if present, else pip.
 $(STAMP): pyproject.toml constraints.txt
@@ -19,16 +19,28 @@ $(STAMP): pyproject.toml constraints.txt
 	fi
 	@touch $(STAMP)
 
-demo: $(STAMP)
+# dbt_outreach's manifest, prepared at build time (never when the code location loads): the
+# analytics definitions read it, and say to run `make dbt-parse` when it is missing.
+DBT_PROJECT := dbt_outreach
+MANIFEST := $(DBT_PROJECT)/target/manifest.json
+$(MANIFEST): $(STAMP) $(DBT_PROJECT)/dbt_project.yml $(DBT_PROJECT)/profiles.yml \
+		$(shell find $(DBT_PROJECT)/models -type f 2>/dev/null)
+	$(BIN)/dbt parse --quiet --project-dir $(DBT_PROJECT) --profiles-dir $(DBT_PROJECT) \
+		--target-path target
+	@touch $(MANIFEST)
+
+dbt-parse: $(MANIFEST)
+
+demo: $(STAMP) $(MANIFEST)
 	$(BIN)/salesagent demo
 
-test: $(STAMP)
+test: $(STAMP) $(MANIFEST)
 	$(BIN)/pytest
 
-ui: $(STAMP)
+ui: $(STAMP) $(MANIFEST)
 	$(BIN)/salesagent ui
 
-bench: $(STAMP)
+bench: $(STAMP) $(MANIFEST)
 	$(BIN)/salesagent bench
 
 lint: $(STAMP)

@@ -1,8 +1,8 @@
 """Erasing a person (GDPR art. 17, DESIGN I-7): everything we hold or made about them goes.
 
 Order matters. External copies go first (Gmail drafts we created, optionally the HubSpot
-engagements we logged), while the app DB still says where they are; then warehouse hooks;
-then the Dagster runs, events, compute logs and partitions of their leads; last, in one
+engagements we logged), while the app DB still says where they are; then the analytics
+warehouse and any other warehouse hooks; then the Dagster runs, events, compute logs and partitions of their leads; last, in one
 transaction, their app rows, a salted hash on the suppression list (so they are never
 contacted again) and an audit record that names the hash, never the address. A failure
 before the last step leaves the app DB untouched, so erasing again picks up where it stopped;
@@ -37,6 +37,7 @@ from salesagent_dagster.services.privacy.person_lookup import (
 )
 from salesagent_dagster.services.privacy.retention import SessionFactory
 from salesagent_dagster.services.privacy.warehouse_hooks import registered_hooks
+from salesagent_dagster.services.warehouse.erasure import erase_from_warehouse
 from salesagent_dagster.store import audit, inbound_mail, known_good, person_rows, suppression
 from salesagent_dagster.store.models import Submission, utc_now
 from salesagent_dagster.store.partition_rows import delete_partition_rows
@@ -90,6 +91,9 @@ def erase_person(
 
     report.counts["gmail_drafts_deleted"] = _delete_gmail_drafts(drafts, targets)
     report.counts["hubspot_engagements_archived"] = _archive_engagements(engagements, targets)
+    # The analytics warehouse: raw rows by hash and key; its marts are rebuilt on the next
+    # refresh, and the per-lead views read the raw rows, so the person leaves them at once.
+    report.counts["warehouse_raw_rows"] = erase_from_warehouse(hashes, keys)
     for hook in registered_hooks():
         report.counts[f"warehouse_{hook.name}"] = hook.erase(hashes, keys)
     report.counts.update(delete_partition_records(targets.instance, keys).as_counts())

@@ -4,8 +4,9 @@ Scanned: every text and JSON column of every app DB table; every table of the Da
 instance's SQL storages (runs and their config and tags, event records, the asset index,
 check executions, schedules and ticks); the bytes of every file under DAGSTER_HOME and of a
 SQLite app DB (free pages and WALs included, which a row-level scan cannot see); compute
-logs wherever the compute log manager keeps them (local files, S3); and every registered
-warehouse hook. The report names places, never the address (DESIGN I-7).
+logs wherever the compute log manager keeps them (local files, S3); the analytics warehouse
+(every text column of its schemas, and the DuckDB file's bytes wherever it lives); and every
+registered warehouse hook. The report names places, never the address (DESIGN I-7).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy import Engine, create_engine
 
 from salesagent_dagster.services.privacy.person_lookup import address_spellings
 from salesagent_dagster.services.privacy.warehouse_hooks import registered_hooks
+from salesagent_dagster.services.warehouse.erasure import find_in_warehouse
 from salesagent_dagster.store.database import get_engine
 from salesagent_dagster.store.sqlite_compaction import is_sqlite_file, sqlite_path
 from salesagent_dagster.store.text_search import columns_containing
@@ -63,6 +65,8 @@ def verify_erased(
     dagster_files = [p for p in home.rglob("*") if p.is_file() and not _is_app_db(p, app_file)]
     report.findings += scan_files(dagster_files, needles, report, "DAGSTER_HOME files")
     report.findings += _scan_compute_logs(instance, needles, report)
+    report.scanned["analytics warehouse"] = 1
+    report.findings += [f"analytics warehouse {w}" for w in find_in_warehouse(needles)]
     for hook in registered_hooks():
         report.scanned[f"warehouse {hook.name}"] = 1
         report.findings += [f"warehouse {hook.name}: {w}" for n in needles for w in hook.find(n)]

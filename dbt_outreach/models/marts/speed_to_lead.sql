@@ -1,0 +1,30 @@
+-- Form submitted -> first email in Gmail (sent, or drafted while real sends are off).
+{% set buckets = [
+    ('under 10 s', 0, 10), ('10-30 s', 10, 30), ('30-60 s', 30, 60),
+    ('1-5 min', 60, 300), ('5-60 min', 300, 3600), ('over 1 h', 3600, none),
+] %}
+with timed as (
+    select seconds_to_send from {{ ref('lead_outcomes') }} where seconds_to_send is not null
+),
+
+quantiles as (
+    select
+        count(*) as sent_leads,
+        percentile_cont(0.5) within group (order by seconds_to_send) as p50_seconds,
+        percentile_cont(0.95) within group (order by seconds_to_send) as p95_seconds
+    from timed
+)
+
+{% for label, low, high in buckets %}
+select
+    {{ loop.index }} as bucket_order,
+    '{{ label }}' as bucket,
+    (select count(*) from timed
+        where seconds_to_send >= {{ low }}{% if high is not none %} and seconds_to_send < {{ high }}{% endif %})
+        as leads,
+    q.sent_leads,
+    q.p50_seconds,
+    q.p95_seconds
+from quantiles as q
+{% if not loop.last %}union all{% endif %}
+{% endfor %}

@@ -1,0 +1,94 @@
+"""dbt_outreach's staging and mart models as Dagster assets (dagster-dbt), their dbt tests as
+asset checks, downstream of the export's raw tables.
+
+The manifest is prepared at build time (`make dbt-parse`, which `make test`, `make demo` and
+the image build run), never when the code location loads: DbtProject.prepare_if_dev would do it
+only under `dagster dev`, and parsing on import would cost seconds in every run worker.
+"""
+
+import os
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from dagster import AssetExecutionContext, AssetKey
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+
+from salesagent_dagster.services.warehouse.location import WarehouseLocation, configured_warehouse
+from salesagent_dagster.services.warehouse.lock import warehouse_writer
+
+DBT_PROJECT_DIR = Path(__file__).resolve().parents[3] / "dbt_outreach"
+PREPARE_COMMAND = "make dbt-parse"
+
+
+class DbtManifestMissing(RuntimeError):
+    """dbt_outreach has no manifest: the code location cannot list the warehouse models."""
+
+
+class WarehouseTranslator(DagsterDbtTranslator):
+    """Models under the `warehouse` key prefix and group; sources keep the keys their
+    `meta.dagster.asset_key` gives them (the export's raw tables)."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
+        key = super().get_asset_key(dbt_resource_props)
+        if dbt_resource_props["resource_type"] == "source":
+            return key
+        return key.with_prefix("warehouse")
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        return "warehouse"
+
+
+def dbt_project() -> DbtProject:
+    """The project, or a clear error naming the command that prepares its manifest."""
+    project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+    if not project.manifest_path.exists():
+        raise DbtManifestMissing(
+            f"dbt_outreach's manifest is missing ({project.manifest_path}): run "
+            f"`{PREPARE_COMMAND}` (dbt parse) before loading the code location"
+        )
+    return project
+
+
+def dbt_resource(project: DbtProject, location: WarehouseLocation) -> DbtCliResource:
+    """dbt from this venv (PATH may not have it), on the configured warehouse's target."""
+    beside_python = Path(sys.executable).with_name("dbt")
+    return DbtCliResource(
+        project_dir=project,
+        target=location.dbt_target,
+        dbt_executable=str(beside_python) if beside_python.exists() else "dbt",
+    )
+
+
+@contextmanager
+def dbt_environment(location: WarehouseLocation) -> Iterator[None]:
+    """The DBT_WAREHOUSE_* variables profiles.yml reads, for the dbt process this step starts
+    (dagster-dbt passes it this process's environment), restored afterwards."""
+    values = {**location.dbt_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    before = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def warehouse_models_for(project: DbtProject) -> Any:
+    @dbt_assets(
+        manifest=project.manifest_path,
+        project=project,
+        dagster_dbt_translator=WarehouseTranslator(),
+        name="warehouse_models",
+    )
+    def warehouse_models(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+        location = configured_warehouse()
+        with warehouse_writer(location), dbt_environment(location):
+            yield from dbt.cli(["build"], context=context).stream()
+
+    return warehouse_models

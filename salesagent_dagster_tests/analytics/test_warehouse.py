@@ -1,0 +1,194 @@
+"""The analytics warehouse end to end: the demo's morning through the real pipeline, replies
+read from the mailbox, then the `refresh_warehouse` job (export + dbt build with its tests as
+asset checks) on DuckDB and on the real PostgreSQL server; the export is incremental and
+carries no PII; erasing a person removes them from the warehouse.
+
+Three dbt builds in all (DuckDB, PostgreSQL, DuckDB after the erasure): seconds each."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+from dagster import DagsterInstance
+from sqlalchemy import create_engine, text
+
+from salesagent_dagster.cli.privacy_commands import erase
+from salesagent_dagster.definitions import build_definitions
+from salesagent_dagster.local.demo_returns import drafted_first_emails
+from salesagent_dagster.local.demo_seed import DEMO_LEADS, seed_demo
+from salesagent_dagster.local.one_tick import run_one_tick
+from salesagent_dagster.local.sandbox_replies import put_reply
+from salesagent_dagster.services.privacy.person_lookup import address_hashes, partition_keys_of
+from salesagent_dagster.services.warehouse.export import export_to_warehouse
+from salesagent_dagster.services.warehouse.location import WarehouseLocation
+from salesagent_dagster.settings import resources_from_env, warehouse_path
+from salesagent_dagster.store.models import ReviewDecision
+from salesagent_dagster.store.warehouse import RAW_TABLES
+from salesagent_dagster_tests.conftest import fresh_dagster_home, sandbox_env
+from salesagent_dagster_tests.integration.pipeline_harness import process_once
+
+ERASED = "priya@northwind-logistics.com"
+PII_FIELDS = ("email", "firstname", "lastname", "company")
+
+
+@pytest.fixture(scope="module")
+def processed(tmp_path_factory):
+    """The demo's morning processed, a positive reply and a bounce read back, then the
+    warehouse refreshed once on the default DuckDB file."""
+    with sandbox_env() as sandbox, fresh_dagster_home(tmp_path_factory.mktemp("warehouse")):
+        seed_demo(sandbox.hubspot.url, sandbox.gmail.url)
+        with DagsterInstance.get() as instance:
+            _listen(instance)  # first sight: the mailbox cursor starts now
+            first = process_once(instance)
+            resources = resources_from_env(resolve_secrets=True)
+            drafted = drafted_first_emails(
+                resources.app_store, [o.partition_key for o in first.outcomes]
+            )
+            put_reply(resources.app_store, resources.gmail, drafted[0], "positive")
+            put_reply(resources.app_store, resources.gmail, drafted[1], "bounce")
+            _listen(instance)
+            started = time.perf_counter()
+            result = _refresh(instance)
+            seconds = time.perf_counter() - started
+            yield sandbox, instance, result, seconds
+
+
+def _listen(instance: DagsterInstance) -> None:
+    run_one_tick(instance, build_definitions(), sensor_names=("mailbox_replies",))
+
+
+def _refresh(instance: DagsterInstance):
+    job = build_definitions().resolve_job_def("refresh_warehouse")
+    return job.execute_in_process(instance=instance, raise_on_error=False)
+
+
+def _raw_values(path: Path) -> dict[str, list[tuple]]:
+    with duckdb.connect(str(path), read_only=True) as connection:
+        return {
+            table: connection.execute(f"SELECT * FROM main_raw.{table}").fetchall()
+            for table in RAW_TABLES
+        }
+
+
+def _personal_texts() -> set[str]:
+    return {
+        lead.values[name].lower()
+        for lead in DEMO_LEADS
+        for name in PII_FIELDS
+        if len(lead.values.get(name, "")) > 3
+    }
+
+
+def test_refresh_builds_the_marts_and_every_dbt_test_passes_on_duckdb(processed):
+    _, _, result, seconds = processed
+    assert result.success
+    checks = result.get_asset_check_evaluations()
+    assert len(checks) >= 30
+    assert all(check.passed for check in checks), [c.check_name for c in checks if not c.passed]
+    with duckdb.connect(str(warehouse_path()), read_only=True) as connection:
+        funnel = dict(connection.execute("SELECT stage, leads FROM main_marts.funnel").fetchall())
+        rates = connection.execute(
+            "SELECT value, sends, replies, positive_replies, bounces FROM main_marts.reply_rates "
+            "WHERE dimension = 'follow_up_step' AND value = '0'"
+        ).fetchall()
+        speed = connection.execute("SELECT sum(leads) FROM main_marts.speed_to_lead").fetchone()
+    assert funnel["submitted"] == 12  # the morning's twelve submissions
+    assert funnel["sent"] == 3 and funnel["drafted"] >= funnel["approved"] >= funnel["sent"]
+    assert funnel["replied"] == 1 and funnel["positive"] == 1
+    assert rates == [("0", 3, 1, 1, 1)]
+    assert speed == (3,)
+    print(f"\nexport + dbt build on DuckDB: {seconds:.1f} s")
+
+
+def test_no_raw_column_holds_an_address_a_name_or_a_company(processed):
+    values = _raw_values(warehouse_path())
+    assert values["leads"] and values["sends"] and values["replies"] and values["decisions"]
+    cells = [str(cell).lower() for rows in values.values() for row in rows for cell in row]
+    needles = _personal_texts() | {"sandbox", "@"}
+    assert not [(n, c) for n in needles for c in cells if n in c]
+
+
+def test_export_reads_only_what_changed_since_the_last_one(processed, tmp_path):
+    location = WarehouseLocation(path=tmp_path / "incremental.duckdb")
+    resources = resources_from_env(resolve_secrets=True)
+    session, salt = resources.app_store.session, resources.outreach.salt
+    later = datetime.now(UTC) + timedelta(hours=1)
+
+    everything = export_to_warehouse(session, location, salt, now=later)
+    nothing = export_to_warehouse(session, location, salt, now=later + timedelta(hours=1))
+    key = _raw_values(location.path)["leads"][0][0]
+    with session() as s:
+        s.add(
+            ReviewDecision(
+                partition_key=key, action="reject", reviewer="dana", reason="no",
+                draft_version=1, created_at=later + timedelta(hours=3),
+            )
+        )  # fmt: skip
+    one = export_to_warehouse(session, location, salt, now=later + timedelta(hours=4))
+
+    assert everything.since is None and everything.leads == 12
+    assert nothing.leads == 0 and nothing.rows["leads"] == 0
+    assert one.leads == 1 and one.rows["leads"] == 1
+    decisions = [r for r in _raw_values(location.path)["decisions"] if r[1] == key]
+    assert ("operator", "reject") in {(r[2], r[3]) for r in decisions}
+
+
+@pytest.mark.postgres
+def test_refresh_builds_the_marts_on_postgres(processed, postgres_databases, monkeypatch):
+    _, instance, _, _ = processed
+    url = postgres_databases()
+    monkeypatch.setenv("SALESAGENT_WAREHOUSE_URL", url)
+
+    started = time.perf_counter()
+    result = _refresh(instance)
+    seconds = time.perf_counter() - started
+
+    assert result.success
+    assert all(check.passed for check in result.get_asset_check_evaluations())
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            funnel = dict(
+                connection.execute(text("SELECT stage, leads FROM warehouse_marts.funnel")).all()
+            )
+            raw = connection.execute(text("SELECT count(*) FROM warehouse_raw.leads")).scalar()
+    finally:
+        engine.dispose()
+    assert raw == 12 and funnel["submitted"] == 12 and funnel["sent"] == 3
+    print(f"\nexport + dbt build on PostgreSQL: {seconds:.1f} s")
+
+
+def test_erasure_removes_the_person_from_the_warehouse(processed):
+    _, instance, _, _ = processed
+    resources = resources_from_env(resolve_secrets=True)
+    hashes = address_hashes(ERASED, resources.outreach.salt)
+    with resources.app_store.session() as session:
+        keys = partition_keys_of(session, ERASED, hashes)
+    before = _raw_values(warehouse_path())
+    assert {row[0] for row in before["leads"]} & set(keys)
+
+    outcome = CliRunner().invoke(erase, [ERASED, "--yes", "--actor", "dpo@seller.example"])
+
+    assert outcome.exit_code == 0, outcome.output
+    assert "the address was found nowhere" in outcome.output
+    after = _raw_values(warehouse_path())
+    assert not [
+        row for rows in after.values() for row in rows if set(map(str, row)) & {*keys, *hashes}
+    ]
+    assert len(after["leads"]) == len(before["leads"]) - len(keys)
+    # The next refresh exports no trace of them (not even their suppression) and rebuilds.
+    assert _refresh(instance).success
+    with duckdb.connect(str(warehouse_path()), read_only=True) as connection:
+        submitted = connection.execute(
+            "SELECT leads FROM main_marts.funnel WHERE stage = 'submitted'"
+        ).fetchone()
+        hashed = connection.execute(
+            "SELECT count(*) FROM main_raw.suppressions WHERE person_hash IN (?, ?)",
+            [hashes[0], hashes[-1]],
+        ).fetchone()
+    assert submitted == (12 - len(keys),) and hashed == (0,)
