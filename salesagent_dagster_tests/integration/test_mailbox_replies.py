@@ -389,6 +389,42 @@ def test_every_connected_mailbox_is_read_once_per_tick_and_our_own_mail_is_ignor
     }
 
 
+def test_one_pass_reads_at_most_its_budget_across_every_mailbox(env, monkeypatch):
+    """However many mailboxes have a backlog, a pass ends inside the sensor's deadline; what
+    it leaves is read by the next pass, nothing lost, nothing twice."""
+    from salesagent_dagster.local.sandbox_stack import SECOND_REP
+    from salesagent_dagster.services.replies.listener import listen_to_mailboxes
+    from salesagent_dagster.store.token_vault import TokenVault
+    from salesagent_dagster_tests.integration.test_rep_mailboxes import (
+        connect_second_rep,
+        owned_by_second_rep,
+    )
+
+    sandbox, instance, resources = env
+    monkeypatch.setenv("SALESAGENT_TOKEN_KEY", TokenVault.new_key())
+    connect_second_rep()
+    listen(instance)  # first sight of Sam's mailbox
+    owned_by_second_rep(sandbox, "ana@brightpath.io")
+    keys = [send_to(sandbox, instance, "ana@brightpath.io")]
+    keys.append(send_to(sandbox, instance, "bo@brightpath.io", "Bo"))
+    for key in keys:
+        for kind in ("positive", "negative"):
+            put_reply(resources.app_store, resources.gmail, key, kind)
+
+    def one_pass():
+        return listen_to_mailboxes(
+            resources.gmail, resources.app_store, hash_salt=resources.outreach.salt,
+            auto_reply_delay_days=3, max_messages=3,
+        )  # fmt: skip
+
+    first = one_pass()
+    assert sum(poll.recorded for poll in first.polls) == 3
+    second = one_pass()
+    assert sum(poll.recorded for poll in second.polls) == 1
+    rows = inbound_rows(resources)
+    assert len(rows) == 4 and {r.mailbox for r in rows} == {SANDBOX_SENDER, SECOND_REP}
+
+
 def test_sandbox_reply_command_puts_a_reply_the_sensor_reads(env):
     from click.testing import CliRunner
 

@@ -4,7 +4,7 @@ still read, and its cursor stays where it was for the next pass."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from salesagent_dagster.resources.app_store import AppStoreResource
@@ -12,6 +12,7 @@ from salesagent_dagster.resources.errors import AuthorizationRevoked, ServiceErr
 from salesagent_dagster.resources.gmail import GmailResource
 from salesagent_dagster.services.mailboxes import gmail_for, note_revoked
 from salesagent_dagster.services.replies.listening import (
+    MAX_MESSAGES_PER_TICK,
     ListeningSettings,
     PollReport,
     poll_mailbox,
@@ -53,6 +54,7 @@ def listen_to_mailboxes(
     *,
     hash_salt: str,
     auto_reply_delay_days: int,
+    max_messages: int = MAX_MESSAGES_PER_TICK,
 ) -> ListeningReport:
     addresses = our_mailboxes(gmail, app_store)
     with app_store.session() as session:
@@ -61,13 +63,22 @@ def listen_to_mailboxes(
         own_addresses=frozenset(a.lower() for a in (*addresses, *every)),
         hash_salt=hash_salt,
         auto_reply_delay_days=auto_reply_delay_days,
+        max_messages=max_messages,
     )
     report = ListeningReport()
+    # One budget of message reads for the whole pass, not one per mailbox: the pass must end
+    # inside the sensor's deadline however many mailboxes have a backlog. A mailbox left
+    # without budget keeps its cursor and is read on the next pass.
+    budget = settings.max_messages
     for address in addresses:
         try:
-            report.polls.append(
-                poll_mailbox(gmail_for(address, gmail, app_store), app_store, settings)
+            poll = poll_mailbox(
+                gmail_for(address, gmail, app_store),
+                app_store,
+                replace(settings, max_messages=budget),
             )
+            report.polls.append(poll)
+            budget = max(0, budget - poll.recorded)
         except AuthorizationRevoked as exc:
             note_revoked(app_store, address)
             report.errors[address] = f"{type(exc).__name__} ({exc.service})"
