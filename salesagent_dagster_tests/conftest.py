@@ -15,6 +15,7 @@ from sqlalchemy.exc import OperationalError
 
 from salesagent_dagster.local.instance import prepare_dagster_home
 from salesagent_dagster.local.sandbox_stack import SandboxStack, running_sandbox
+from salesagent_dagster.store.database import migrate
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "SALESAGENT_TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
@@ -83,3 +84,14 @@ def postgres_databases() -> Iterator[Callable[[], str]]:
             with admin.connect() as connection:
                 connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty app DB at the latest migration, once on SQLite and once on the real Postgres."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'app.db'}"
+    else:
+        url = request.getfixturevalue("postgres_databases")()
+    migrate(url)
+    return url

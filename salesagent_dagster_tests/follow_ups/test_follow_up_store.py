@@ -5,12 +5,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from salesagent_dagster.domain.follow_up_plan import FollowUpPlan, FollowUpStep, StepDelay
 from salesagent_dagster.domain.send_limits import SendLimits
 from salesagent_dagster.store import follow_ups, inbox, outbox, send_ledger
-from salesagent_dagster.store.database import migrate, session_scope
+from salesagent_dagster.store.database import session_scope
 from salesagent_dagster.store.follow_ups import StepState
 from salesagent_dagster.store.models import OutboxMessage
 from salesagent_dagster.store.send_ledger import ClaimStatus, LedgerState
@@ -23,16 +21,6 @@ PLAN = FollowUpPlan(
         for n in (1, 2)
     )
 )
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request, tmp_path):
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'app.db'}"
-    else:
-        url = request.getfixturevalue("postgres_databases")()
-    migrate(url)
-    return url
 
 
 def _lead(url: str) -> str:

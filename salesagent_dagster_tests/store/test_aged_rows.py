@@ -4,24 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from salesagent_dagster.store import aged_rows, outbox
-from salesagent_dagster.store.database import migrate, session_scope
+from salesagent_dagster.store.database import session_scope
 from salesagent_dagster.store.models import OutboxMessage, SendLedgerEntry
 
 BUILT = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)
 KEY = "sub_retention"
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request, tmp_path):
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'app.db'}"
-    else:
-        url = request.getfixturevalue("postgres_databases")()
-    migrate(url)
-    return url
 
 
 def _email(session, step: int, state: str) -> None:

@@ -8,21 +8,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from salesagent_dagster.store import inbound_mail, known_good, mailbox_cursors
-from salesagent_dagster.store.database import migrate, session_scope
+from salesagent_dagster.store.database import session_scope
 from salesagent_dagster.store.inbound_mail import InboundRecord
 
 MAILBOX = "rep@seller.example"
 T0 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request, tmp_path):
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'app.db'}"
-    else:
-        url = request.getfixturevalue("postgres_databases")()
-    migrate(url)
-    return url
 
 
 def _record(gmail_id: str, kind: str, *, key: str | None = "lead-1", minutes: int = 0,

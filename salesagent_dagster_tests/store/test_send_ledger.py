@@ -6,25 +6,13 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
-import pytest
-
 from salesagent_dagster.domain.send_limits import SendLimits
 from salesagent_dagster.store import inbox, send_ledger
-from salesagent_dagster.store.database import migrate, session_scope
+from salesagent_dagster.store.database import session_scope
 from salesagent_dagster.store.models import SendLock
 from salesagent_dagster.store.send_ledger import ClaimStatus, LedgerState
 
 MAILBOX = "rep@seller.example"
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request, tmp_path):
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'app.db'}"
-    else:
-        url = request.getfixturevalue("postgres_databases")()
-    migrate(url)
-    return url
 
 
 def _submission(url: str, conversion_id: str) -> str:
