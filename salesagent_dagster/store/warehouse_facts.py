@@ -203,3 +203,12 @@ def suppression_rows(session: Session, since: datetime | None) -> list[Row]:
     if since is not None:
         query = query.where(Suppression.created_at >= since)
     return [dict(row._mapping) for row in session.execute(query)]
+
+
+def newest_reply_recorded_at(session: Session) -> datetime | None:
+    """When the latest inbound message matched to a lead was recorded (None: never)."""
+    return session.scalar(
+        select(func.max(InboundMessage.recorded_at)).where(
+            InboundMessage.partition_key.is_not(None)
+        )
+    )

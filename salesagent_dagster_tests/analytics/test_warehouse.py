@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from click.testing import CliRunner
-from dagster import DagsterInstance
+from dagster import DagsterInstance, SkipReason, build_sensor_context
 from sqlalchemy import create_engine, text
 
 from salesagent_dagster.cli.privacy_commands import erase
@@ -136,6 +136,20 @@ def test_export_reads_only_what_changed_since_the_last_one(processed, tmp_path):
     assert one.leads == 1 and one.rows["leads"] == 1
     decisions = [r for r in _raw_values(location.path)["decisions"] if r[1] == key]
     assert ("operator", "reject") in {(r[2], r[3]) for r in decisions}
+
+
+def test_a_recorded_reply_asks_for_one_refresh(processed):
+    resources = resources_from_env(resolve_secrets=True)
+    sensor = build_definitions().resolve_sensor_def("warehouse_after_replies")
+
+    first = sensor(build_sensor_context(resources={"app_store": resources.app_store}))
+    again = sensor(
+        build_sensor_context(cursor=first.cursor, resources={"app_store": resources.app_store})
+    )
+
+    assert [r.job_name for r in first.run_requests] in ([None], ["refresh_warehouse"])
+    assert len(first.run_requests) == 1 and first.cursor
+    assert isinstance(again, SkipReason)
 
 
 @pytest.mark.postgres

@@ -1,5 +1,5 @@
 """The analytics folder's definitions: the warehouse export, dbt_outreach's models with their
-tests as checks, and the hourly refresh of both."""
+tests as checks, and their refresh: hourly, and soon after reply tracking records a reply."""
 
 from dagster import (
     AssetSelection,
@@ -10,6 +10,7 @@ from dagster import (
     in_process_executor,
 )
 
+from salesagent_dagster.defs.analytics.reply_refresh_sensor import warehouse_after_replies_sensor
 from salesagent_dagster.defs.analytics.warehouse_export import WAREHOUSE_GROUP, warehouse_raw
 from salesagent_dagster.defs.analytics.warehouse_models import (
     dbt_project,
@@ -40,5 +41,6 @@ def defs() -> Definitions:
                 default_status=DefaultScheduleStatus.RUNNING,
             )
         ],
+        sensors=[warehouse_after_replies_sensor(refresh)],
         resources={"dbt": dbt_resource(project, configured_warehouse())},
     )
