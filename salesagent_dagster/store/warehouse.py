@@ -24,7 +24,8 @@ TEXT, FLOAT, INT, BOOL, TIME = "VARCHAR", "DOUBLE PRECISION", "INTEGER", "BOOLEA
 # table -> (key column, [(column, type)]); dbt_outreach/models/staging/sources.yml names them.
 RAW_TABLES: dict[str, tuple[str, list[tuple[str, str]]]] = {
     "leads": ("lead_key", [
-        ("lead_key", TEXT), ("person_hash", TEXT), ("submitted_at", TIME), ("received_at", TIME),
+        ("lead_key", TEXT), ("person_hash", TEXT), ("form_id", TEXT), ("submitted_at", TIME),
+        ("received_at", TIME),
         ("qualified", BOOL), ("reason_code", TEXT), ("icp_score", FLOAT), ("icp_bucket", TEXT),
         ("domain_verified", BOOL), ("mailbox_hash", TEXT), ("first_drafted_at", TIME),
     ]),
@@ -183,9 +184,25 @@ def _postgres_engine(url: str) -> Engine:
     return _pg_engines[url]
 
 
-def create_raw_tables(warehouse: Warehouse) -> None:
+def create_raw_tables(warehouse: Warehouse) -> bool:
+    """Create the raw tables; a table whose columns are not this code's is dropped and made
+    again, and the watermark cleared, so the next export rewrites everything (raw rows are
+    all derived from the app DB: rebuilding them loses nothing). True if that happened."""
     warehouse.execute(f"CREATE SCHEMA IF NOT EXISTS {warehouse.raw_schema}")
+    rebuilt = False
     for table, (key, columns) in RAW_TABLES.items():
+        existing = [
+            row[0]
+            for row in warehouse.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position",
+                [warehouse.raw_schema, table],
+            )
+        ]
+        if existing and existing != [name for name, _ in columns]:
+            # CASCADE: PostgreSQL's dbt views on it go too; the next dbt build remakes them.
+            warehouse.execute(f"DROP TABLE {warehouse.raw_schema}.{table} CASCADE")
+            rebuilt = True
         spec = ", ".join(f"{name} {kind}" for name, kind in columns)
         warehouse.execute(
             f"CREATE TABLE IF NOT EXISTS {warehouse.raw_schema}.{table} "
@@ -195,6 +212,9 @@ def create_raw_tables(warehouse: Warehouse) -> None:
         f"CREATE TABLE IF NOT EXISTS {warehouse.raw_schema}.{WATERMARK_TABLE} "
         f"(id INTEGER PRIMARY KEY, exported_through {TIME}, exported_at {TIME})"
     )
+    if rebuilt:
+        warehouse.execute(f"DELETE FROM {warehouse.raw_schema}.{WATERMARK_TABLE}")
+    return rebuilt
 
 
 def watermark(warehouse: Warehouse) -> datetime | None:

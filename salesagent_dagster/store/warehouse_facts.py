@@ -75,6 +75,7 @@ def lead_rows(session: Session, keys: Sequence[str]) -> list[Row]:
         select(
             Submission.partition_key.label("lead_key"),
             Submission.email_hash.label("person_hash"),
+            Submission.form_id,
             Submission.submitted_at,
             Submission.received_at,
             Lead.qualified,

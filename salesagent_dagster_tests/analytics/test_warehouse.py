@@ -23,7 +23,12 @@ from salesagent_dagster.local.demo_returns import drafted_first_emails
 from salesagent_dagster.local.demo_seed import DEMO_LEADS, seed_demo
 from salesagent_dagster.local.one_tick import run_one_tick
 from salesagent_dagster.local.sandbox_replies import put_reply
-from salesagent_dagster.services.privacy.person_lookup import address_hashes, partition_keys_of
+from salesagent_dagster.services.privacy.person_lookup import (
+    address_hashes,
+    address_spellings,
+    partition_keys_of,
+)
+from salesagent_dagster.services.warehouse.erasure import erase_from_warehouse, find_in_warehouse
 from salesagent_dagster.services.warehouse.export import export_to_warehouse
 from salesagent_dagster.services.warehouse.location import WarehouseLocation
 from salesagent_dagster.settings import resources_from_env, warehouse_path
@@ -33,6 +38,7 @@ from salesagent_dagster_tests.conftest import fresh_dagster_home, sandbox_env
 from salesagent_dagster_tests.integration.pipeline_harness import process_once
 
 ERASED = "priya@northwind-logistics.com"
+KEPT = "aiko@brightpath.io"  # erased from the PostgreSQL warehouse only
 PII_FIELDS = ("email", "firstname", "lastname", "company")
 
 
@@ -152,6 +158,26 @@ def test_a_recorded_reply_asks_for_one_refresh(processed):
     assert isinstance(again, SkipReason)
 
 
+def test_a_raw_table_of_an_older_shape_is_rebuilt_from_the_app_db(processed, tmp_path):
+    path = tmp_path / "older.duckdb"
+    with duckdb.connect(str(path)) as connection:
+        connection.execute("CREATE SCHEMA main_raw")
+        connection.execute("CREATE TABLE main_raw.leads (lead_key VARCHAR PRIMARY KEY)")
+        connection.execute(
+            "CREATE TABLE main_raw.export_watermark "
+            "(id INTEGER PRIMARY KEY, exported_through TIMESTAMP, exported_at TIMESTAMP)"
+        )
+        connection.execute("INSERT INTO main_raw.export_watermark VALUES (1, now(), now())")
+    resources = resources_from_env(resolve_secrets=True)
+
+    report = export_to_warehouse(
+        resources.app_store.session, WarehouseLocation(path=path), resources.outreach.salt
+    )
+
+    assert report.since is None and report.leads == 12
+    assert len(_raw_values(path)["leads"]) == 12
+
+
 @pytest.mark.postgres
 def test_refresh_builds_the_marts_on_postgres(processed, postgres_databases, monkeypatch):
     _, instance, _, _ = processed
@@ -174,6 +200,15 @@ def test_refresh_builds_the_marts_on_postgres(processed, postgres_databases, mon
     finally:
         engine.dispose()
     assert raw == 12 and funnel["submitted"] == 12 and funnel["sent"] == 3
+    # Erasure and its scan reach the PostgreSQL warehouse too.
+    location = WarehouseLocation(path=warehouse_path(), url=url)
+    resources = resources_from_env(resolve_secrets=True)
+    hashes = address_hashes(KEPT, resources.outreach.salt)
+    with resources.app_store.session() as session:
+        keys = partition_keys_of(session, KEPT, hashes)
+    assert erase_from_warehouse(hashes, keys, location) >= len(keys)
+    assert find_in_warehouse(address_spellings(KEPT), location) == []
+    assert find_in_warehouse(["sub_"], location)  # the scan does look at every schema
     print(f"\nexport + dbt build on PostgreSQL: {seconds:.1f} s")
 
 

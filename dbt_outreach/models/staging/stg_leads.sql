@@ -2,6 +2,7 @@
 select
     lead_key,
     person_hash,
+    form_id as source_form,
     coalesce(submitted_at, received_at) as submitted_at,
     received_at,
     qualified,
