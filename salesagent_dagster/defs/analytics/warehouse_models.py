@@ -8,6 +8,7 @@ only under `dagster dev`, and parsing on import would cost seconds in every run 
 
 import os
 import sys
+import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -88,7 +89,13 @@ def warehouse_models_for(project: DbtProject) -> Any:
     )
     def warehouse_models(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
         location = configured_warehouse()
-        with warehouse_writer(location), dbt_environment(location):
-            yield from dbt.cli(["build"], context=context).stream()
+        # Each invocation's artifacts (~3 MB) in a directory of its own that goes with the
+        # step: under the project they would pile up with every hourly refresh.
+        with (
+            warehouse_writer(location),
+            dbt_environment(location),
+            tempfile.TemporaryDirectory(prefix="dbt_outreach-") as artifacts,
+        ):
+            yield from dbt.cli(["build"], context=context, target_path=Path(artifacts)).stream()
 
     return warehouse_models
