@@ -38,3 +38,10 @@ def test_a_missing_manifest_names_the_command_that_prepares_it(tmp_path, monkeyp
     with pytest.raises(DbtManifestMissing, match="make dbt-parse"):
         dbt_project()
     assert not (project / "target").exists()  # nothing was parsed on the way
+
+
+def test_a_missing_project_says_the_code_location_needs_it(tmp_path, monkeypatch):
+    monkeypatch.setattr(warehouse_models, "DBT_PROJECT_DIR", tmp_path / "site-packages")
+
+    with pytest.raises(DbtManifestMissing, match="needs the repository's dbt_outreach/"):
+        dbt_project()

@@ -44,6 +44,11 @@ class WarehouseTranslator(DagsterDbtTranslator):
 
 def dbt_project() -> DbtProject:
     """The project, or a clear error naming the command that prepares its manifest."""
+    if not (DBT_PROJECT_DIR / "dbt_project.yml").exists():
+        raise DbtManifestMissing(
+            f"the dbt project dbt_outreach is not at {DBT_PROJECT_DIR}: the code location needs "
+            f"the repository's dbt_outreach/ beside the package, prepared with `{PREPARE_COMMAND}`"
+        )
     project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
     if not project.manifest_path.exists():
         raise DbtManifestMissing(
