@@ -22,11 +22,17 @@ COPY README.md ./
 COPY salesagent_dagster ./salesagent_dagster
 RUN pip install --no-deps . && rm -rf build *.egg-info
 
+# dbt_outreach beside the installed package, its manifest prepared here (the code location
+# reads it and never parses on load); dbt writes each build's files to a temporary directory.
+COPY dbt_outreach ./dbt_outreach
+ENV SALESAGENT_DBT_PROJECT_DIR=/opt/salesagent/dbt_outreach
+RUN dbt parse --quiet --project-dir dbt_outreach --profiles-dir dbt_outreach --target-path target
+
 # A non-root user owns DAGSTER_HOME (run storage, the compute-log staging directory); the
 # instance and workspace files stay root-owned and read-only.
 RUN useradd --system --uid 10001 --create-home --home-dir /home/salesagent salesagent \
     && mkdir -p "$DAGSTER_HOME/storage" \
-    && chown -R salesagent "$DAGSTER_HOME"
+    && chown -R salesagent "$DAGSTER_HOME" /opt/salesagent/dbt_outreach
 COPY deploy/production/dagster.yaml deploy/production/workspace.yaml $DAGSTER_HOME/
 
 USER salesagent

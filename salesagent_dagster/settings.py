@@ -34,6 +34,8 @@ SECRET_VARIABLES = (
     "GMAIL_REFRESH_TOKEN",
 )
 DEV_HASH_SALT = "salesagent-dev-salt-change-me"
+# dbt_outreach in a checkout of the repository: the top level, beside this package.
+REPOSITORY_DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_outreach"
 
 
 class SettingsError(ValueError):
@@ -89,6 +91,9 @@ class Settings(BaseSettings):
     # when the URL is set, the `warehouse` schemas of that PostgreSQL database.
     warehouse_path: str = _var("SALESAGENT_WAREHOUSE_PATH", "")
     warehouse_url: str = _var("SALESAGENT_WAREHOUSE_URL", "")
+    # Where dbt_outreach is: empty, beside the package in the repository (an installed
+    # package, as in the image, needs the path: the Dockerfile sets it).
+    dbt_project_dir: str = _var("SALESAGENT_DBT_PROJECT_DIR", "")
     # Sending and its gates
     allow_real_sends: bool = _var("ALLOW_REAL_SENDS", False)
     kill_switch: bool = _var("SALESAGENT_KILL_SWITCH", False)
@@ -199,6 +204,12 @@ def database_url() -> str:
 def warehouse_path() -> Path:
     """The DuckDB warehouse file (used when SALESAGENT_WAREHOUSE_URL is empty)."""
     return Path(load_settings().warehouse_path or dagster_home() / "warehouse.duckdb")
+
+
+def dbt_project_dir() -> Path:
+    """dbt_outreach's directory: SALESAGENT_DBT_PROJECT_DIR, else the repository's."""
+    configured = load_settings().dbt_project_dir
+    return Path(configured) if configured else REPOSITORY_DBT_PROJECT
 
 
 def warehouse_url() -> str:

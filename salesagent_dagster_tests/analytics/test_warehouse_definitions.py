@@ -8,10 +8,9 @@ import shutil
 import pytest
 from dagster import AssetKey, Definitions
 
-from salesagent_dagster.defs.analytics import warehouse_models
 from salesagent_dagster.defs.analytics.definitions import defs
 from salesagent_dagster.defs.analytics.warehouse_models import DbtManifestMissing, dbt_project
-from salesagent_dagster.settings import resources_from_env
+from salesagent_dagster.settings import REPOSITORY_DBT_PROJECT, resources_from_env
 
 
 def test_raw_staging_and_marts_form_one_graph_with_checks():
@@ -30,10 +29,8 @@ def test_raw_staging_and_marts_form_one_graph_with_checks():
 
 def test_a_missing_manifest_names_the_command_that_prepares_it(tmp_path, monkeypatch):
     project = tmp_path / "dbt_outreach"
-    shutil.copytree(
-        warehouse_models.DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target")
-    )
-    monkeypatch.setattr(warehouse_models, "DBT_PROJECT_DIR", project)
+    shutil.copytree(REPOSITORY_DBT_PROJECT, project, ignore=shutil.ignore_patterns("target"))
+    monkeypatch.setenv("SALESAGENT_DBT_PROJECT_DIR", str(project))
 
     with pytest.raises(DbtManifestMissing, match="make dbt-parse"):
         dbt_project()
@@ -41,7 +38,7 @@ def test_a_missing_manifest_names_the_command_that_prepares_it(tmp_path, monkeyp
 
 
 def test_a_missing_project_says_the_code_location_needs_it(tmp_path, monkeypatch):
-    monkeypatch.setattr(warehouse_models, "DBT_PROJECT_DIR", tmp_path / "site-packages")
+    monkeypatch.setenv("SALESAGENT_DBT_PROJECT_DIR", str(tmp_path / "site-packages"))
 
-    with pytest.raises(DbtManifestMissing, match="needs the repository's dbt_outreach/"):
+    with pytest.raises(DbtManifestMissing, match="SALESAGENT_DBT_PROJECT_DIR"):
         dbt_project()

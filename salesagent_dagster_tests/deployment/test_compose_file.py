@@ -55,6 +55,11 @@ def test_the_image_is_slim_pinned_and_not_root():
     # The instance and workspace files the commands below name are baked into DAGSTER_HOME.
     assert f"DAGSTER_HOME={IMAGE_DAGSTER_HOME}" in DOCKERFILE
     assert "COPY deploy/production/dagster.yaml deploy/production/workspace.yaml" in DOCKERFILE
+    # The installed package cannot find dbt_outreach by its own path: the image ships the
+    # project, names it, and prepares the manifest the code location reads (never parses).
+    assert "COPY dbt_outreach ./dbt_outreach" in DOCKERFILE
+    assert "ENV SALESAGENT_DBT_PROJECT_DIR=/opt/salesagent/dbt_outreach" in DOCKERFILE
+    assert re.search(r"^RUN dbt parse .*--project-dir dbt_outreach", DOCKERFILE, re.MULTILINE)
 
 
 def test_dagster_services_share_the_production_environment():

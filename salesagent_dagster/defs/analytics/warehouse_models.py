@@ -19,8 +19,8 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 
 from salesagent_dagster.services.warehouse.location import WarehouseLocation, configured_warehouse
 from salesagent_dagster.services.warehouse.lock import warehouse_writer
+from salesagent_dagster.settings import dbt_project_dir
 
-DBT_PROJECT_DIR = Path(__file__).resolve().parents[3] / "dbt_outreach"
 PREPARE_COMMAND = "make dbt-parse"
 
 
@@ -44,12 +44,14 @@ class WarehouseTranslator(DagsterDbtTranslator):
 
 def dbt_project() -> DbtProject:
     """The project, or a clear error naming the command that prepares its manifest."""
-    if not (DBT_PROJECT_DIR / "dbt_project.yml").exists():
+    project_dir = dbt_project_dir()
+    if not (project_dir / "dbt_project.yml").exists():
         raise DbtManifestMissing(
-            f"the dbt project dbt_outreach is not at {DBT_PROJECT_DIR}: the code location needs "
-            f"the repository's dbt_outreach/ beside the package, prepared with `{PREPARE_COMMAND}`"
+            f"the dbt project dbt_outreach is not at {project_dir}: the code location needs "
+            "the repository's dbt_outreach/ (or SALESAGENT_DBT_PROJECT_DIR naming it), "
+            f"prepared with `{PREPARE_COMMAND}`"
         )
-    project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+    project = DbtProject(project_dir=project_dir, profiles_dir=project_dir)
     if not project.manifest_path.exists():
         raise DbtManifestMissing(
             f"dbt_outreach's manifest is missing ({project.manifest_path}): run "
