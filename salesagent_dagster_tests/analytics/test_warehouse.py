@@ -15,7 +15,7 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 from dagster import DagsterInstance, SkipReason, build_sensor_context
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, text, update
 
 from salesagent_dagster.cli.privacy_commands import erase
 from salesagent_dagster.definitions import build_definitions
@@ -28,11 +28,13 @@ from salesagent_dagster.services.privacy.person_lookup import (
     address_spellings,
     partition_keys_of,
 )
+from salesagent_dagster.services.privacy.retention import apply_retention
+from salesagent_dagster.services.privacy.retention_settings import retention_from_env
 from salesagent_dagster.services.warehouse.erasure import erase_from_warehouse, find_in_warehouse
 from salesagent_dagster.services.warehouse.export import export_to_warehouse
 from salesagent_dagster.services.warehouse.location import WarehouseLocation
 from salesagent_dagster.settings import resources_from_env, warehouse_path
-from salesagent_dagster.store.models import ReviewDecision
+from salesagent_dagster.store.models import ReviewDecision, Submission, utc_now
 from salesagent_dagster.store.warehouse import RAW_TABLES
 from salesagent_dagster_tests.conftest import fresh_dagster_home, sandbox_env
 from salesagent_dagster_tests.integration.pipeline_harness import process_once
@@ -241,3 +243,23 @@ def test_erasure_removes_the_person_from_the_warehouse(processed):
             [hashes[0], hashes[-1]],
         ).fetchone()
     assert submitted == (12 - len(keys),) and hashed == (0,)
+
+
+def test_a_lead_aged_out_by_retention_leaves_the_raw_tables(processed):
+    _, instance, _, _ = processed
+    app_store = resources_from_env().app_store
+    before = _raw_values(warehouse_path())
+    aged = next(row[0] for row in before["leads"] if row[0] in {r[1] for r in before["sends"]})
+    with app_store.session() as session:
+        session.execute(
+            update(Submission)
+            .where(Submission.partition_key == aged)
+            .values(received_at=utc_now() - timedelta(days=400))
+        )
+
+    report = apply_retention(app_store.session, instance, retention_from_env())
+
+    assert report.expired_leads == 1 and report.counts["warehouse_raw_rows"] >= 2
+    after = _raw_values(warehouse_path())
+    assert not [row for rows in after.values() for row in rows if aged in map(str, row)]
+    assert len(after["leads"]) == len(before["leads"]) - 1

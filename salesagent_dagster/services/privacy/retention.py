@@ -3,7 +3,8 @@
 One pass, safe to repeat: draft bodies older than the body window are blanked (the row,
 its version and author stay for the record), drafts older than the draft window are deleted,
 leads older than the lead window are deleted with every row, run, event record, compute log
-and dynamic partition they have, and the audit log is cut at its window. Finished
+and dynamic partition they have (their rows in the analytics warehouse's raw tables too, by
+partition key, as erasure removes them), and the audit log is cut at its window. Finished
 `erase_person` runs are deleted too: their run config holds the address that was erased.
 
 Leads a run is working on are skipped and picked up by the next pass.
@@ -27,6 +28,7 @@ from salesagent_dagster.services.privacy.dagster_records import (
     keys_with_unfinished_runs,
 )
 from salesagent_dagster.services.privacy.retention_settings import RetentionSettings
+from salesagent_dagster.services.warehouse.erasure import erase_from_warehouse
 from salesagent_dagster.store import aged_rows, submission_keys
 from salesagent_dagster.store.models import utc_now
 from salesagent_dagster.store.partition_rows import count_partition_rows, delete_partition_rows
@@ -71,6 +73,10 @@ def apply_retention(
     # Dagster first: if the app DB step then fails, the next pass finds the same keys again.
     report.counts.update(delete_partition_records(instance, expired, dry_run).as_counts())
     report.counts["erase_person_runs"] = _delete_erasure_runs(instance, dry_run)
+    # By partition key only: the suppression list (by person hash) outlives the leads, as
+    # it does in the app DB. The aggregate marts lose them at the next refresh.
+    if not dry_run:
+        report.counts["warehouse_raw_rows"] = erase_from_warehouse((), expired)
     with session_factory() as session:
         if dry_run:
             rows = count_partition_rows(session, expired)
