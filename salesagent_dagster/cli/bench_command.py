@@ -13,6 +13,7 @@ from salesagent_dagster.local.mailbox_bench import measure_mailbox_tick
 from salesagent_dagster.local.reply_latency_bench import run_reply_latency_bench
 from salesagent_dagster.local.rule_precision import load_cases, precision_report
 from salesagent_dagster.local.speed_bench import format_figures, run_bench
+from salesagent_dagster.local.warehouse_bench import HEADERS, machine_line, run_warehouse_bench
 
 
 @click.command()
@@ -31,6 +32,13 @@ from salesagent_dagster.local.speed_bench import format_figures, run_bench
     show_default=True,
     help="With --replies: leads whose replies are timed on the daemon path (0 skips it).",
 )
+@click.option("--warehouse", is_flag=True, help="Warehouse export and dbt build cost instead.")
+@click.option(
+    "--warehouse-leads",
+    default="10000,100000",
+    show_default=True,
+    help="With --warehouse: lead counts of generated history, comma-separated.",
+)
 def bench(
     latency_leads: int,
     burst: int,
@@ -40,11 +48,20 @@ def bench(
     leads: int,
     fault_share: float,
     reply_latency_leads: int,
+    warehouse: bool,
+    warehouse_leads: str,
 ) -> None:
     """p50/p95 latency and burst drain rate on the real daemon path, or (--faults) the send
     path under faults: duplicates, lost leads, dead letters, deliveries/min, or (--rules) each
     safety rule's precision and recall on the labelled test set, or (--replies) the reply
-    classifier's per-class precision and recall on its labelled replies."""
+    classifier's per-class precision and recall on its labelled replies, or (--warehouse) the
+    warehouse export, dbt build and incremental export over generated history."""
+    if warehouse:
+        counts = [int(n) for n in warehouse_leads.split(",") if n.strip()]
+        figures = [run_warehouse_bench(n).row() for n in counts]
+        click.echo(format_table(HEADERS, figures))
+        click.echo(machine_line())
+        return
     if replies:
         print_reply_classifier_scores()
         click.echo("")
