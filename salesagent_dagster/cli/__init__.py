@@ -15,6 +15,7 @@ from salesagent_dagster.cli.health_command import health
 from salesagent_dagster.cli.kill_switch_command import kill_switch
 from salesagent_dagster.cli.privacy_commands import erase, export, retention
 from salesagent_dagster.cli.process_command import process
+from salesagent_dagster.cli.report_command import report
 from salesagent_dagster.cli.review_commands import review
 from salesagent_dagster.cli.sandbox_commands import sandbox, ui
 from salesagent_dagster.cli.serve_command import serve
@@ -30,6 +31,6 @@ def main() -> None:
 
 for command in (
     demo, process, sandbox, ui, doctor, db, bench, dead_letters_command, gmail, review,
-    kill_switch, health, erase, export, retention, backup, restore, serve,
+    kill_switch, health, erase, export, retention, backup, restore, serve, report,
 ):  # fmt: skip
     main.add_command(command)

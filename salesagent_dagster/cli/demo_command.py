@@ -4,21 +4,27 @@ Starts the emulators and the edge, seeds a morning of demo requests, runs one ti
 lead's run on the embedded SQLite instance and shows what happened to each lead. Then the
 leads answer (a reply, an out-of-office, a bounce, a one-click unsubscribe; the rest stay
 silent), one more tick reads the mailbox and releases the due follow-ups, and the demo shows
-the outcomes and the MIME of the Gmail drafts. Real sends are off (DESIGN I-3).
+the outcomes and the MIME of the Gmail drafts. Last, the refresh_warehouse job (export + dbt
+build) runs in this process and the demo ends with the report from the marts. Real sends are
+off (DESIGN I-3).
 """
 
 from __future__ import annotations
 
 import base64
 import email
+import io
 import shutil
 from collections.abc import Sequence
+from contextlib import redirect_stdout
 from email import policy
 
 import click
 import requests
+from dagster import DagsterInstance
 
 from salesagent_dagster.cli.process_command import process_once
+from salesagent_dagster.cli.report_command import format_report
 from salesagent_dagster.local.demo_returns import (
     DEMO_FOLLOW_UP_DAYS,
     answer_first_emails,
@@ -28,7 +34,9 @@ from salesagent_dagster.local.demo_returns import (
 from salesagent_dagster.local.demo_seed import DEMO_RETURN_PATH_LEADS, add_submission, seed_demo
 from salesagent_dagster.local.edge_thread import edge_context_linking_here, serving_edge
 from salesagent_dagster.local.instance import start_local_instance
+from salesagent_dagster.local.one_tick import QUIET_CONSOLE
 from salesagent_dagster.local.sandbox_stack import SANDBOX_SENDER, apply_env, running_sandbox
+from salesagent_dagster.services.warehouse.report import read_report
 from salesagent_dagster.settings import dagster_home, resources_from_env
 
 MORNING_SENSORS = ("hubspot_submissions", "mailbox_replies")
@@ -62,6 +70,26 @@ def demo(keep: bool) -> None:
             click.echo("")
             click.echo(describe_gmail_drafts(stack.gmail.url))
     click.echo(f"\nDagster instance: {home}  (open it with `make ui`)")
+    click.echo(f"\n{_warehouse_report()}")
+
+
+def _warehouse_report() -> str:
+    """The refresh_warehouse job of the assembled code location, then what `salesagent
+    report` prints."""
+    from salesagent_dagster.definitions import build_definitions
+
+    job = build_definitions().resolve_job_def("refresh_warehouse")
+    # dagster-dbt echoes dbt's own log to stdout; the event log keeps it (`make ui`).
+    with DagsterInstance.get() as instance, redirect_stdout(io.StringIO()):
+        result = job.execute_in_process(
+            instance=instance, run_config=QUIET_CONSOLE, raise_on_error=False
+        )
+    if not result.success:
+        return f"The warehouse refresh failed (run {result.run_id}): see it with `make ui`."
+    return (
+        "The analytics warehouse, refreshed (export + dbt build; `salesagent report`):\n"
+        + format_report(read_report())
+    )
 
 
 def _second_act(partition_keys: Sequence[str]) -> str:

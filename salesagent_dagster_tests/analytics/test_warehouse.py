@@ -18,6 +18,7 @@ from dagster import DagsterInstance, SkipReason, build_sensor_context
 from sqlalchemy import create_engine, text, update
 
 from salesagent_dagster.cli.privacy_commands import erase
+from salesagent_dagster.cli.report_command import report
 from salesagent_dagster.definitions import build_definitions
 from salesagent_dagster.local.demo_returns import drafted_first_emails
 from salesagent_dagster.local.demo_seed import DEMO_LEADS, seed_demo
@@ -33,6 +34,7 @@ from salesagent_dagster.services.privacy.retention_settings import retention_fro
 from salesagent_dagster.services.warehouse.erasure import erase_from_warehouse, find_in_warehouse
 from salesagent_dagster.services.warehouse.export import export_to_warehouse
 from salesagent_dagster.services.warehouse.location import WarehouseLocation
+from salesagent_dagster.services.warehouse.report import MartsNotBuilt, read_report
 from salesagent_dagster.settings import resources_from_env, warehouse_path
 from salesagent_dagster.store.models import ReviewDecision, Submission, utc_now
 from salesagent_dagster.store.warehouse import RAW_TABLES
@@ -42,6 +44,7 @@ from salesagent_dagster_tests.integration.pipeline_harness import process_once
 ERASED = "priya@northwind-logistics.com"
 KEPT = "aiko@brightpath.io"  # erased from the PostgreSQL warehouse only
 PII_FIELDS = ("email", "firstname", "lastname", "company")
+FUNNEL_STAGES = ("submitted", "qualified", "drafted", "approved", "sent", "replied", "positive")
 
 
 @pytest.fixture(scope="module")
@@ -204,6 +207,9 @@ def test_refresh_builds_the_marts_on_postgres(processed, postgres_databases, mon
     assert raw == 12 and funnel["submitted"] == 12 and funnel["sent"] == 3
     # Erasure and its scan reach the PostgreSQL warehouse too.
     location = WarehouseLocation(path=warehouse_path(), url=url)
+    postgres_report = read_report(location)
+    assert [(s.stage, s.leads) for s in postgres_report.funnel][:1] == [("submitted", 12)]
+    assert sum(r.sends for r in postgres_report.rates_by_icp_bucket) == 3
     resources = resources_from_env(resolve_secrets=True)
     hashes = address_hashes(KEPT, resources.outreach.salt)
     with resources.app_store.session() as session:
@@ -212,6 +218,38 @@ def test_refresh_builds_the_marts_on_postgres(processed, postgres_databases, mon
     assert find_in_warehouse(address_spellings(KEPT), location) == []
     assert find_in_warehouse(["sub_"], location)  # the scan does look at every schema
     print(f"\nexport + dbt build on PostgreSQL: {seconds:.1f} s")
+
+
+def test_report_prints_the_funnel_and_the_rates_by_icp_bucket_without_pii(processed):
+    outcome = CliRunner().invoke(report, [])
+
+    assert outcome.exit_code == 0, outcome.output
+    rows = [line.split() for line in outcome.output.splitlines()]
+    funnel = {row[0]: row[1:] for row in rows if row and row[0] in FUNNEL_STAGES}
+    assert funnel["submitted"] == ["12", "100%"]
+    assert funnel["sent"] == ["3", "25%"] and funnel["positive"] == ["1", "8%"]
+    title = outcome.output.splitlines().index("Reply rates by ICP bucket (per delivered email)")
+    buckets = [row for row in rows[title + 3 :] if row]  # after the headers and the rule
+    assert sum(int(row[1]) for row in buckets) == 3  # the three delivered first emails
+    assert {row[0] for row in buckets} <= {"A", "B", "C", "D", "none"}
+    assert not [n for n in _personal_texts() | {"@"} if n in outcome.output.lower()]
+
+
+def test_report_names_how_to_build_the_marts_when_they_are_not_built(
+    processed, tmp_path, monkeypatch
+):
+    resources = resources_from_env(resolve_secrets=True)
+    raw_only = WarehouseLocation(path=tmp_path / "raw_only.duckdb")
+    export_to_warehouse(resources.app_store.session, raw_only, resources.outreach.salt)
+    with pytest.raises(MartsNotBuilt):
+        read_report(raw_only)
+    monkeypatch.setenv("SALESAGENT_WAREHOUSE_PATH", str(tmp_path / "none.duckdb"))
+
+    outcome = CliRunner().invoke(report, [])
+
+    assert outcome.exit_code == 1
+    assert "not built yet" in outcome.output and "refresh_warehouse" in outcome.output
+    assert "make demo" in outcome.output
 
 
 def test_erasure_removes_the_person_from_the_warehouse(processed):
