@@ -172,20 +172,26 @@ def push_hubspot_opt_out(
     return "done"
 
 
+PENDING_IN_A_ROW_STOP = 3
+
+
 def sync_pending_hubspot_opt_outs(
     app_store: AppStoreResource, hubspot: HubSpotResource, limit: int = 100
 ) -> int:
     """Push opt-outs still owed to HubSpot, oldest first; how many HubSpot has now.
 
-    Stops at the first one that stays pending (HubSpot down or refusing our token): the
-    rest would fail the same way, each after a timeout. For a sensor or schedule to call.
+    Stops after PENDING_IN_A_ROW_STOP pushes in a row stay pending (HubSpot down or refusing
+    our token: the rest would fail the same way, each after a timeout), but not at the first:
+    one address HubSpot keeps refusing must not hold back the opt-outs queued behind it.
+    For a sensor or schedule to call.
     """
     with app_store.session() as session:
         keys = opt_outs.pending_keys(session, limit)
-    done = 0
+    done = pending_in_a_row = 0
     for key in keys:
         outcome = push_hubspot_opt_out(app_store, hubspot, key)
-        if outcome == "pending":
+        pending_in_a_row = pending_in_a_row + 1 if outcome == "pending" else 0
+        if pending_in_a_row >= PENDING_IN_A_ROW_STOP:
             break
         done += outcome == "done"
     return done

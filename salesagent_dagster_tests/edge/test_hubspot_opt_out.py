@@ -96,6 +96,21 @@ def test_an_erased_lead_abandons_its_pending_hubspot_opt_out(edge: Edge):
     assert hubspot_statuses(edge) == {}
 
 
+def test_one_address_hubspot_refuses_does_not_hold_back_the_ones_behind_it(edge: Edge):
+    store = edge.context.app_store
+    first, second = edge.add_lead(EMAIL), edge.add_lead("bo@acme.io")
+    for key in (first, second):  # queued, HubSpot not told yet
+        assert honour_opt_out(store, None, key, source="reply", actor="recipient").hubspot == (
+            "pending"
+        )
+    # HubSpot fails the oldest one's call once; the next in the queue still goes through.
+    edge.hubspot_emulator.add_fault("/communication-preferences/v3/unsubscribe", "status",
+                                    method="POST", status=503, count=1)  # fmt: skip
+    assert sync_pending_hubspot_opt_outs(store, edge.context.hubspot) == 1
+    assert sync_pending_hubspot_opt_outs(store, edge.context.hubspot) == 1
+    assert actions(edge).count("hubspot_opt_out_done") == 2
+
+
 def test_the_emulator_refuses_to_resubscribe_an_opted_out_address(edge: Edge):
     from hubspot.communication_preferences import (
         ApiException,
