@@ -7,6 +7,9 @@ so their values never appear in the Dagster UI; plain settings are read here, on
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -308,3 +311,19 @@ def resources_from_env(resolve_secrets: bool = False) -> Resources:
     resources.outreach.rule_settings()  # a bad rules file stops the load, with its reason
     resources.outreach.follow_up_plan()  # and so does a bad follow-up policy
     return resources
+
+
+@contextmanager
+def environment_overridden(values: Mapping[str, str]) -> Iterator[None]:
+    """`values` in this process's environment for the block (for what reads it, e.g. a dbt
+    process started inside), each variable as it was afterwards, unset ones unset again."""
+    before = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

@@ -35,6 +35,7 @@ from salesagent_dagster.domain.email_address import email_fingerprint
 from salesagent_dagster.services.warehouse.export import export_to_warehouse
 from salesagent_dagster.services.warehouse.location import WarehouseLocation
 from salesagent_dagster.services.warehouse.lock import warehouse_writer
+from salesagent_dagster.settings import environment_overridden
 from salesagent_dagster.store.database import dispose_engine, migrate, session_scope
 from salesagent_dagster.store.models import (
     Draft,
@@ -146,16 +147,8 @@ def _home(home: Path) -> Iterator[None]:
         "SALESAGENT_WAREHOUSE_PATH": str(home / "warehouse.duckdb"),
         "SALESAGENT_WAREHOUSE_URL": "",
     }
-    before = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
+    with environment_overridden(values):
         yield
-    finally:
-        for name, value in before.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def _dbt_build(location: WarehouseLocation) -> None:

@@ -6,7 +6,6 @@ the image build run), never when the code location loads: DbtProject.prepare_if_
 only under `dagster dev`, and parsing on import would cost seconds in every run worker.
 """
 
-import os
 import sys
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -19,7 +18,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 
 from salesagent_dagster.services.warehouse.location import WarehouseLocation, configured_warehouse
 from salesagent_dagster.services.warehouse.lock import warehouse_writer
-from salesagent_dagster.settings import dbt_project_dir
+from salesagent_dagster.settings import dbt_project_dir, environment_overridden
 
 PREPARE_COMMAND = "make dbt-parse"
 
@@ -75,16 +74,8 @@ def dbt_environment(location: WarehouseLocation) -> Iterator[None]:
     """The DBT_WAREHOUSE_* variables profiles.yml reads, for the dbt process this step starts
     (dagster-dbt passes it this process's environment), restored afterwards."""
     values = {**location.dbt_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    before = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
+    with environment_overridden(values):
         yield
-    finally:
-        for name, value in before.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def warehouse_models_for(project: DbtProject) -> Any:
