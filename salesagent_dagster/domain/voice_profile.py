@@ -29,6 +29,8 @@ class VoiceProfile:
     average_sentence_words: float = 14.0
     exclamations_per_email: float = 0.0
     sample_count: int = 0
+    # Which learned profile of the mailbox this is (0: the default voice, nothing learned).
+    version: int = 0
 
     @property
     def is_brief(self) -> bool:

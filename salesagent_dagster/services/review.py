@@ -194,6 +194,9 @@ def save_edit(
         body_text=body,
         template="operator_edit",
         voice_profile=latest.voice_profile,
+        # An edit keeps the arms and voice it was edited from: its outcome still counts there.
+        variant=latest.variant,
+        voice_version=latest.voice_version,
         author=request.reviewer,
     )
 

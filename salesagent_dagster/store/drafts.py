@@ -20,6 +20,8 @@ def add_draft_version(
     template: str,
     voice_profile: dict[str, Any],
     author: str,
+    variant: dict[str, str] | None = None,
+    voice_version: int = 0,
 ) -> Draft:
     """Append a version; earlier versions stay as they were (DESIGN I-8)."""
     current = session.scalar(
@@ -32,6 +34,8 @@ def add_draft_version(
         body_text=body_text,
         template=template,
         voice_profile=voice_profile,
+        variant=variant,
+        voice_version=voice_version,
         author=author,
     )
     session.add(draft)

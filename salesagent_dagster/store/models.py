@@ -155,6 +155,10 @@ class Draft(Base):
     body_text: Mapped[str] = mapped_column(Text)
     template: Mapped[str] = mapped_column(String(40))
     voice_profile: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The experiment arms this version was written with: {experiment name: arm name}.
+    variant: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    # The learned voice profile version used (0: the default voice, nothing learned yet).
+    voice_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     author: Mapped[str] = mapped_column(String(120))  # "agent" or the operator's name
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
 
@@ -320,9 +324,23 @@ class VoiceProfileRow(Base):
 
     mailbox: Mapped[str] = mapped_column(String(254), primary_key=True)
     profile: Mapped[dict[str, Any]] = mapped_column(JSON)
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utc_now, onupdate=utc_now
     )
+
+
+class VoiceProfileVersion(Base):
+    """Every voice profile learned for a mailbox: its fields, never the mail behind them."""
+
+    __tablename__ = "voice_profile_versions"
+    __table_args__ = (UniqueConstraint("mailbox", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mailbox: Mapped[str] = mapped_column(String(254))
+    version: Mapped[int] = mapped_column(Integer)
+    profile: Mapped[dict[str, Any]] = mapped_column(JSON)
+    learned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
 
 
 class AuditEvent(Base):
