@@ -343,6 +343,37 @@ class VoiceProfileVersion(Base):
     learned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
 
 
+class ThresholdChange(Base):
+    """One weekly proposal of the threshold learner, applied or only shadowed, with the
+    figures it read; the newest applied row is the learned auto-approve threshold."""
+
+    __tablename__ = "threshold_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    proposed_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utc_now, index=True
+    )
+    mode: Mapped[str] = mapped_column(String(10))  # shadow | live
+    previous_threshold: Mapped[float] = mapped_column(Float)
+    proposed_threshold: Mapped[float] = mapped_column(Float)
+    applied: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str] = mapped_column(Text)
+    figures: Mapped[dict[str, Any]] = mapped_column(JSON)
+    actor: Mapped[str] = mapped_column(String(120))
+
+
+class ExperimentArmStop(Base):
+    """An experiment arm stopped for harm (unsubscribe or negative rate over its bound)."""
+
+    __tablename__ = "experiment_arm_stops"
+
+    experiment: Mapped[str] = mapped_column(String(80), primary_key=True)
+    arm: Mapped[str] = mapped_column(String(80), primary_key=True)
+    stopped_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    reason: Mapped[str] = mapped_column(Text)
+    figures: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
 class AuditEvent(Base):
     """Who did what, when and why. Subjects are partition keys or hashes, never addresses."""
 
