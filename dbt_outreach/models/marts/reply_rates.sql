@@ -23,6 +23,7 @@ grouped as (
         count(*) as sends,
         sum(s.replied) as replies,
         sum(s.positive) as positive_replies,
+        sum(s.negative) as negative_replies,
         sum(s.unsubscribed) as unsubscribes,
         sum(s.bounced) as bounces
     from sends as s
@@ -37,10 +38,12 @@ select
     sends,
     replies,
     positive_replies,
+    negative_replies,
     unsubscribes,
     bounces,
     1.0 * replies / sends as reply_rate,
     1.0 * positive_replies / sends as positive_reply_rate,
+    1.0 * negative_replies / sends as negative_reply_rate,
     1.0 * unsubscribes / sends as unsubscribe_rate,
     1.0 * bounces / sends as bounce_rate
 from grouped

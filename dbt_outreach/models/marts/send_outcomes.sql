@@ -14,6 +14,7 @@ answers as (
         s.send_key,
         max(case when r.is_human then 1 else 0 end) as replied,
         max(case when r.kind = 'positive' then 1 else 0 end) as positive,
+        max(case when r.kind = 'negative' then 1 else 0 end) as negative,
         max(case when r.kind = 'unsubscribe' then 1 else 0 end) as unsubscribed,
         max(case when r.kind = 'bounce_hard' then 1 else 0 end) as bounced,
         min(case when r.is_human then r.received_at end) as first_reply_at
@@ -52,6 +53,7 @@ select
     cast(extract(dow from s.claimed_at) as integer) as send_weekday,
     coalesce(a.replied, 0) as replied,
     coalesce(a.positive, 0) as positive,
+    coalesce(a.negative, 0) as negative,
     greatest(coalesce(a.unsubscribed, 0), coalesce(p.unsubscribed, 0)) as unsubscribed,
     greatest(coalesce(a.bounced, 0), coalesce(p.bounced, 0)) as bounced,
     case
