@@ -6,6 +6,9 @@ default mailbox (SENDER_EMAIL) writes. Tokens of connected mailboxes are decrypt
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from salesagent_dagster.resources.app_store import AppStoreResource
 from salesagent_dagster.resources.errors import AuthorizationRevoked
 from salesagent_dagster.resources.gmail import GmailResource
@@ -56,6 +59,17 @@ def lead_gmail(
         enriched = leads.get_enrichment(session, partition_key)
         mailbox = enriched.mailbox if enriched else gmail.sender_email
     return gmail_for(mailbox, gmail, app_store)
+
+
+@contextmanager
+def noting_revoked(app_store: AppStoreResource, mailbox: str) -> Iterator[None]:
+    """Around a call to a rep's Gmail: a revoked grant marks the mailbox for reconnection
+    before the error goes on, so no later run keeps trying a token Google has withdrawn."""
+    try:
+        yield
+    except AuthorizationRevoked:
+        note_revoked(app_store, mailbox)
+        raise
 
 
 def note_revoked(app_store: AppStoreResource, mailbox: str) -> None:

@@ -32,11 +32,10 @@ from salesagent_dagster.defs.failure_policy import (
 )
 from salesagent_dagster.defs.partitions import submissions_partitions
 from salesagent_dagster.resources.app_store import AppStoreResource
-from salesagent_dagster.resources.errors import AuthorizationRevoked
 from salesagent_dagster.resources.gmail import GmailResource
 from salesagent_dagster.resources.outreach_settings import OutreachSettings
 from salesagent_dagster.services.follow_ups import follow_up_gmail, run_step
-from salesagent_dagster.services.mailboxes import note_revoked
+from salesagent_dagster.services.mailboxes import noting_revoked
 
 FOLLOW_UP_EMAIL_KEY = AssetKey("follow_up_email")
 PACING_MAX_WAITS = 600
@@ -70,11 +69,8 @@ def follow_up_email(
     key = context.partition_key
     with classified_failures(), circuit_breakers_for(app_store, "Gmail"):
         rep_gmail = follow_up_gmail(app_store, gmail, key)
-        try:
+        with noting_revoked(app_store, rep_gmail.sender_email):
             outcome = run_step(key, config.step, app_store, rep_gmail, outreach, context.log)
-        except AuthorizationRevoked:
-            note_revoked(app_store, rep_gmail.sender_email)
-            raise
         if outcome.status == "paced":
             raise RetryRequested(
                 max_retries=PACING_MAX_WAITS,

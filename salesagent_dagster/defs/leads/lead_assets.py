@@ -14,11 +14,10 @@ from salesagent_dagster.domain.email_address import parse_email_address
 from salesagent_dagster.domain.icp import IcpInputs, score_icp
 from salesagent_dagster.domain.lead_profile import build_lead_profile, qualify
 from salesagent_dagster.resources.app_store import AppStoreResource
-from salesagent_dagster.resources.errors import AuthorizationRevoked
 from salesagent_dagster.resources.gmail import GmailResource
 from salesagent_dagster.resources.hubspot import CrmRecord, HubSpotResource
 from salesagent_dagster.resources.outreach_settings import OutreachSettings
-from salesagent_dagster.services.mailboxes import gmail_for, mailbox_for_owner, note_revoked
+from salesagent_dagster.services.mailboxes import gmail_for, mailbox_for_owner, noting_revoked
 from salesagent_dagster.store import inbox, known_good, leads, suppression
 from salesagent_dagster.store.models import Enrichment, Lead
 
@@ -128,13 +127,10 @@ def enrichment(
         owner_email = hubspot.owner_email(owner_id) if owner_id else None
         mailbox = mailbox_for_owner(app_store, gmail.sender_email, owner_email)
         rep_gmail = gmail_for(mailbox, gmail, app_store)
-        try:
+        with noting_revoked(app_store, mailbox):
             earlier = rep_gmail.latest_message_from(
                 address.address, outreach.rule_settings().replied_within_days
             )
-        except AuthorizationRevoked:
-            note_revoked(app_store, mailbox)
-            raise
     company_domain = _company_domain(company, row.website_domain)
     domain_verified = bool(
         company_domain

@@ -34,7 +34,6 @@ from salesagent_dagster.defs.leads.lead_assets import GROUP
 from salesagent_dagster.defs.partitions import submissions_partitions
 from salesagent_dagster.domain.mime_message import encode_for_gmail, new_message_id
 from salesagent_dagster.resources.app_store import AppStoreResource
-from salesagent_dagster.resources.errors import AuthorizationRevoked
 from salesagent_dagster.resources.gmail import GmailResource
 from salesagent_dagster.resources.hubspot import HubSpotResource, hubspot_timestamp
 from salesagent_dagster.resources.outreach_settings import OutreachSettings
@@ -48,7 +47,7 @@ from salesagent_dagster.services.delivery import (
     Refused,
     deliver,
 )
-from salesagent_dagster.services.mailboxes import lead_gmail, note_revoked
+from salesagent_dagster.services.mailboxes import lead_gmail, noting_revoked
 from salesagent_dagster.services.outgoing_email import outgoing_email_for
 from salesagent_dagster.store import (
     deferrals,
@@ -128,11 +127,8 @@ def send_via_gmail(
     key = context.partition_key
     with classified_failures(), circuit_breakers_for(app_store, "Gmail"):
         rep_gmail = lead_gmail(app_store, gmail, key)
-        try:
+        with noting_revoked(app_store, rep_gmail.sender_email):
             outcome = deliver(key, app_store, rep_gmail, outreach, context.log)
-        except AuthorizationRevoked:
-            note_revoked(app_store, rep_gmail.sender_email)
-            raise
         metadata = _report_delivery(context, key, outcome)
     if metadata is not None:
         yield Output(None, metadata=metadata)
