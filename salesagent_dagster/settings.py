@@ -32,6 +32,7 @@ from salesagent_dagster.store.token_vault import TokenVault
 FOLLOW_UP_DAYS_VARIABLE = "SALESAGENT_FOLLOW_UP_DAYS"
 SECRET_VARIABLES = (
     "HUBSPOT_ACCESS_TOKEN",
+    "HUBSPOT_CLIENT_SECRET",
     "GOOGLE_CLIENT_ID",
     "GOOGLE_CLIENT_SECRET",
     "GMAIL_REFRESH_TOKEN",
@@ -75,6 +76,9 @@ class Settings(BaseSettings):
     hubspot_access_token: str = _var("HUBSPOT_ACCESS_TOKEN", "")
     hubspot_api_base_url: str = _var("HUBSPOT_API_BASE_URL", DEFAULT_HUBSPOT_API_BASE_URL)
     hubspot_form_ids: str = _var("HUBSPOT_FORM_IDS", "")
+    # The HubSpot app's client secret: it signs the workflow webhooks that push submissions
+    # (`POST /webhooks/hubspot`, X-HubSpot-Signature-v3). Unset, the webhook answers 503.
+    hubspot_client_secret: str = _var("HUBSPOT_CLIENT_SECRET", "")
     # Gmail and Google OAuth
     gmail_api_base_url: str = _var("GMAIL_API_BASE_URL", DEFAULT_GMAIL_API_BASE_URL)
     google_token_uri: str = _var("GOOGLE_TOKEN_URI", DEFAULT_GOOGLE_TOKEN_URI)

@@ -21,6 +21,7 @@ from starlette.routing import BaseRoute
 
 from salesagent_dagster.edge.context import EdgeContext
 from salesagent_dagster.edge.health import health_routes
+from salesagent_dagster.edge.hubspot_webhook import hubspot_webhook_routes
 from salesagent_dagster.edge.pages import STYLE_HASH
 from salesagent_dagster.edge.security import SecurityHeaders
 from salesagent_dagster.edge.unsubscribe import unsubscribe_routes
@@ -28,7 +29,7 @@ from salesagent_dagster.edge.unsubscribe import unsubscribe_routes
 Surface = Literal["public", "internal", "all"]
 RouteGroup = Callable[[EdgeContext], list[BaseRoute]]
 
-PUBLIC: tuple[RouteGroup, ...] = (unsubscribe_routes,)
+PUBLIC: tuple[RouteGroup, ...] = (unsubscribe_routes, hubspot_webhook_routes)
 INTERNAL: tuple[RouteGroup, ...] = ()
 SURFACES: dict[str, tuple[RouteGroup, ...]] = {
     "public": PUBLIC,

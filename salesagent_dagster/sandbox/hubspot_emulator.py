@@ -38,6 +38,7 @@ from salesagent_dagster.sandbox.hubspot_forms import (
 )
 from salesagent_dagster.sandbox.hubspot_subscriptions import SubscriptionStore
 from salesagent_dagster.sandbox.hubspot_subscriptions import routes as subscription_routes
+from salesagent_dagster.sandbox.hubspot_workflow_webhook import WorkflowWebhook
 
 __all__ = ["DEFAULT_FORM_ID", "HubSpotEmulator", "hubspot_error", "start_hubspot_emulator"]
 
@@ -78,6 +79,8 @@ class HubSpotEmulator(EmulatorServer):
         super().__init__(host, port)
         self.access_token = access_token
         self._lock = threading.RLock()
+        # A workflow that POSTs each new submission (None: submissions are only polled).
+        self.workflow_webhook: WorkflowWebhook | None = None
         self.reset()
         for method, pattern, admin_handler in (
             ("POST", r"/_admin/reset", self._admin_reset),
@@ -89,6 +92,7 @@ class HubSpotEmulator(EmulatorServer):
             ("POST", r"/_admin/objects/(?P<type>[^/]+)", self._admin_object),
             ("POST", r"/_admin/associations", self._admin_association),
             ("POST", r"/_admin/properties", self._admin_property),
+            ("POST", r"/_admin/workflow_webhook", self._admin_workflow_webhook),
         ):
             self.route(method, pattern, admin_handler, faultable=False)
         submissions = r"/form-integrations/v1/submissions/forms/(?P<form>[^/]+)/?"
@@ -137,16 +141,29 @@ class HubSpotEmulator(EmulatorServer):
         page_url: str | None = None,
         conversion_id: str | None = None,
     ) -> dict[str, Any]:
-        """`values` as a dict (becomes `[{name, value, objectTypeId}]`) or HubSpot's list."""
+        """`values` as a dict (becomes `[{name, value, objectTypeId}]`) or HubSpot's list.
+        With a workflow webhook configured, the submission is also pushed to it."""
         with self._lock:
-            item = self.forms.add_submission(
-                form_id, values, submitted_at_ms, page_url, conversion_id
+            item = copy.deepcopy(
+                self.forms.add_submission(form_id, values, submitted_at_ms, page_url, conversion_id)
             )
-            return copy.deepcopy(item)
+        self._push(form_id, item)
+        return item
 
     def add_raw_submission(self, form_id: str, item: Any) -> Any:
         with self._lock:
-            return copy.deepcopy(self.forms.add_raw_submission(form_id, item))
+            stored = copy.deepcopy(self.forms.add_raw_submission(form_id, item))
+        self._push(form_id, stored)
+        return stored
+
+    def use_workflow_webhook(self, url: str | None, client_secret: str = "") -> None:
+        """Push every new submission to `url`, signed with `client_secret` (None: stop)."""
+        self.workflow_webhook = WorkflowWebhook(url, client_secret) if url else None
+
+    def _push(self, form_id: str, item: Any) -> None:
+        webhook = self.workflow_webhook
+        if webhook is not None:
+            webhook.fire(form_id, item)
 
     def add_owner(self, email: str, first: str, last: str) -> dict[str, Any]:
         now = iso(datetime.now(UTC))
@@ -320,6 +337,13 @@ class HubSpotEmulator(EmulatorServer):
 
     def _admin_property(self, request: Request) -> Response:
         self.define_property(str(request.field("objectType")), str(request.field("name")))
+        return Response(204)
+
+    def _admin_workflow_webhook(self, request: Request) -> Response:
+        """`{"url": ..., "clientSecret": ...}` starts pushing submissions; no url stops."""
+        body = request.json()
+        url, secret = body.get("url"), body.get("clientSecret", "")
+        self.use_workflow_webhook(str(url) if url else None, str(secret))
         return Response(204)
 
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from salesagent_dagster.store.models import IntakeWatermark, Submission, utc_now
@@ -35,7 +36,10 @@ def record_submission(
     reject_reason: str | None,
     email_hash: str | None = None,
 ) -> tuple[Submission, bool]:
-    """Store a submission once; returns (row, created). A second sighting is a no-op."""
+    """Store a submission once; returns (row, created). A second sighting is a no-op, also
+    when the other intake path (poller or webhook) inserts the same one at the same moment:
+    the insert runs in a savepoint, and losing the unique (form, conversionId) race returns
+    the winner's row."""
     existing = find_submission(session, form_id, conversion_id)
     if existing is not None:
         return existing, False
@@ -49,8 +53,14 @@ def record_submission(
         status="rejected" if reject_reason else "accepted",
         reject_reason=reject_reason,
     )
-    session.add(row)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        winner = find_submission(session, form_id, conversion_id)
+        if winner is None:  # another constraint than the race: not ours to hide
+            raise
+        return winner, False
     return row, True
 
 

@@ -31,9 +31,15 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
 _opener = urllib.request.build_opener(_NoRedirects)
 
 
-def call(method: str, url: str, body: bytes | None = None, content_type: str = "") -> Answer:
+def call(
+    method: str,
+    url: str,
+    body: bytes | None = None,
+    content_type: str = "",
+    headers: dict[str, str] | None = None,
+) -> Answer:
     assert url.startswith("http://127.0.0.1:"), url  # the served app, never anything else
-    request = urllib.request.Request(url, data=body, method=method)  # noqa: S310
+    request = urllib.request.Request(url, data=body, method=method, headers=headers or {})  # noqa: S310
     if content_type:
         request.add_header("Content-Type", content_type)
     try:

@@ -8,26 +8,18 @@ transaction that stores the items, so nothing is skipped if we crash (DESIGN I-9
 
 from __future__ import annotations
 
-import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from salesagent_dagster.domain.lead_profile import form_email
-from salesagent_dagster.domain.submission import (
-    MalformedSubmission,
-    parse_submission,
-    submission_content_hash,
-)
 from salesagent_dagster.resources.errors import ServiceError
 from salesagent_dagster.resources.hubspot import HubSpotResource
+from salesagent_dagster.services.submission_intake import store_submission
 from salesagent_dagster.store import inbox
-
-log = logging.getLogger(__name__)
 
 OVERLAP_MS = 5 * 60 * 1000
 FIRST_POLL_LOOKBACK_MS = 24 * 60 * 60 * 1000  # never mail people who wrote long before we started
@@ -112,35 +104,10 @@ def _store_item(
     fingerprint: Callable[[str], str],
     report: PollReport,
 ) -> int:
-    try:
-        parsed = parse_submission(form_id, item)
-    except MalformedSubmission as exc:
-        _, created = inbox.record_submission(
-            session,
-            form_id=form_id,
-            conversion_id="sha256:" + submission_content_hash(form_id, item),
-            payload={"raw": item},
-            submitted_at=None,
-            reject_reason=exc.reason,
-        )
-        if created:
+    stored = store_submission(session, form_id, item, fingerprint)
+    if stored.created:
+        if stored.accepted:
+            report.new_accepted += 1
+        else:
             report.new_rejected += 1
-            log.warning("rejected a malformed submission on form %s: %s", form_id, exc.reason)
-        return 0
-    _, created = inbox.record_submission(
-        session,
-        form_id=form_id,
-        conversion_id=parsed.conversion_id,
-        payload={"raw": item},
-        submitted_at=parsed.submitted_at,
-        reject_reason=None,
-        email_hash=_email_hash(parsed.values, fingerprint),
-    )
-    if created:
-        report.new_accepted += 1
-    return int(parsed.submitted_at.timestamp() * 1000)
-
-
-def _email_hash(values: Mapping[str, str], fingerprint: Callable[[str], str]) -> str | None:
-    email, _ = form_email(values)
-    return fingerprint(email.address) if email else None
+    return stored.submitted_at_ms
