@@ -79,6 +79,10 @@ class Settings(BaseSettings):
     # The HubSpot app's client secret: it signs the workflow webhooks that push submissions
     # (`POST /webhooks/hubspot`, X-HubSpot-Signature-v3). Unset, the webhook answers 503.
     hubspot_client_secret: str = _var("HUBSPOT_CLIENT_SECRET", "")
+    # Where the edge starts pushed leads' runs at once (the webserver's GraphQL API); empty:
+    # the submissions sensor starts them on its next pass.
+    dagster_webserver_url: str = _var("SALESAGENT_DAGSTER_WEBSERVER_URL", "")
+    dagster_location_name: str = _var("SALESAGENT_DAGSTER_LOCATION", "salesagent_dagster")
     # Gmail and Google OAuth
     gmail_api_base_url: str = _var("GMAIL_API_BASE_URL", DEFAULT_GMAIL_API_BASE_URL)
     google_token_uri: str = _var("GOOGLE_TOKEN_URI", DEFAULT_GOOGLE_TOKEN_URI)

@@ -6,8 +6,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from salesagent_dagster.resources.app_store import AppStoreResource
+from salesagent_dagster.resources.dagster_webserver import DagsterWebserverClient
 from salesagent_dagster.resources.hubspot import HubSpotResource
 from salesagent_dagster.resources.outreach_settings import OutreachSettings
+from salesagent_dagster.services.pushed_runs import start_pushed_runs
 from salesagent_dagster.settings import load_settings, resources_from_env
 
 
@@ -24,10 +26,22 @@ class EdgeContext:
     @classmethod
     def from_env(cls) -> EdgeContext:
         """From the settings, secrets resolved: the edge runs outside any Dagster run."""
+        settings = load_settings()
         resources = resources_from_env(resolve_secrets=True)
+        start_runs = None
+        if settings.dagster_webserver_url:
+            webserver = DagsterWebserverClient(
+                settings.dagster_webserver_url, settings.dagster_location_name
+            )
+            app_store = resources.app_store
+
+            def start_runs(keys: Sequence[str]) -> None:
+                start_pushed_runs(app_store, webserver, keys)
+
         return cls(
             resources.app_store,
             resources.hubspot,
             resources.outreach,
-            hubspot_client_secret=load_settings().hubspot_client_secret,
+            hubspot_client_secret=settings.hubspot_client_secret,
+            start_runs=start_runs,
         )

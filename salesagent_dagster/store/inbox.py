@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from salesagent_dagster.store.models import IntakeWatermark, Submission, utc_now
+from salesagent_dagster.store.models import IntakeWatermark, Lead, Submission, utc_now
 
 
 def new_partition_key() -> str:
@@ -81,6 +82,53 @@ def mark_dispatched(session: Session, partition_keys: Sequence[str]) -> None:
             .where(Submission.partition_key.in_(partition_keys))
             .values(dispatched_at=utc_now())
         )
+
+
+def claim_dispatch(session: Session, partition_keys: Sequence[str]) -> list[str]:
+    """Mark these undispatched submissions dispatched, atomically, and return the ones this
+    call marked: whoever claims a submission (the webhook's run starter) starts its run, and
+    the sensor, which only takes undispatched ones, does not start a second."""
+    claimed = []
+    for key in partition_keys:
+        result = session.execute(
+            update(Submission)
+            .where(Submission.partition_key == key, Submission.dispatched_at.is_(None))
+            .values(dispatched_at=utc_now())
+        )
+        if result.rowcount == 1:  # type: ignore[attr-defined]
+            claimed.append(key)
+    return claimed
+
+
+def release_dispatch(session: Session, partition_keys: Sequence[str]) -> None:
+    """Give claimed submissions back to the sensor: their run could not be started."""
+    if partition_keys:
+        session.execute(
+            update(Submission)
+            .where(Submission.partition_key.in_(partition_keys))
+            .values(dispatched_at=None)
+        )
+
+
+def unstarted_dispatches(
+    session: Session, claimed_before: datetime, claimed_after: datetime, limit: int
+) -> list[str]:
+    """Accepted submissions dispatched in that window whose lead never appeared: a claim
+    whose run may never have been started (its starter died between claim and launch)."""
+    return list(
+        session.scalars(
+            select(Submission.partition_key)
+            .outerjoin(Lead, Lead.partition_key == Submission.partition_key)
+            .where(
+                Submission.status == "accepted",
+                Submission.dispatched_at < claimed_before,
+                Submission.dispatched_at >= claimed_after,
+                Lead.partition_key.is_(None),
+            )
+            .order_by(Submission.id)
+            .limit(limit)
+        )
+    )
 
 
 def get_submission(session: Session, partition_key: str) -> Submission | None:

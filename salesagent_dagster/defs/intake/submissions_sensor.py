@@ -3,8 +3,12 @@
 The inbox in the app DB is the source of truth, not a Dagster cursor: a submission is
 stored before it gets a partition, and it is asked for again on every tick until Dagster
 holds a run for it (`run_key` = partition key, so asking twice never makes two runs). A
-crash anywhere between HubSpot and the run loses nothing (DESIGN I-9).
+crash anywhere between HubSpot and the run loses nothing (DESIGN I-9). Submissions the
+webhook pushed are claimed by its run starter (services/pushed_runs.py) and left to it,
+unless a claim a minute old still has no run.
 """
+
+from datetime import UTC, datetime, timedelta
 
 from dagster import (
     DefaultSensorStatus,
@@ -23,6 +27,10 @@ from salesagent_dagster.resources.outreach_settings import OutreachSettings
 from salesagent_dagster.store import inbox
 
 MAX_RUNS_PER_TICK = 200
+# A claim younger than this may still be starting its run; one older than the window is
+# history (its lead failed in its run, which the run's retries and the dead letters handle).
+CLAIM_GRACE = timedelta(seconds=60)
+CLAIM_SWEEP_WINDOW = timedelta(hours=1)
 RUN_KEY_TAG = "dagster/run_key"
 
 
@@ -45,11 +53,17 @@ def hubspot_submissions(
         context.log.info(
             f"stored {report.new_accepted} new submissions, rejected {report.new_rejected}"
         )
+    now = datetime.now(UTC)
     with app_store.session() as session:
         pending = [row.partition_key for row in inbox.undispatched(session, MAX_RUNS_PER_TICK)]
-        running = keys_with_runs(context, pending)
-        inbox.mark_dispatched(session, sorted(running))
-    to_request = [key for key in pending if key not in running]
+        # Leads the webhook claimed whose run never made a lead: started, or lost (a starter
+        # that died between claim and launch). The run key check below tells which.
+        claimed = inbox.unstarted_dispatches(
+            session, now - CLAIM_GRACE, now - CLAIM_SWEEP_WINDOW, MAX_RUNS_PER_TICK
+        )
+        running = keys_with_runs(context, pending + claimed)
+        inbox.mark_dispatched(session, sorted(running & set(pending)))
+    to_request = [key for key in pending + claimed if key not in running]
     if not to_request:
         return SensorResult(skip_reason="no new submissions")
     return SensorResult(
