@@ -25,6 +25,11 @@ from dagster import DagsterInstance
 
 from salesagent_dagster.cli.process_command import process_once
 from salesagent_dagster.cli.report_command import format_report
+from salesagent_dagster.local.demo_push import (
+    SANDBOX_HUBSPOT_CLIENT_SECRET,
+    push_submissions_to,
+    wait_for_inbox,
+)
 from salesagent_dagster.local.demo_returns import (
     DEMO_FOLLOW_UP_DAYS,
     answer_first_emails,
@@ -51,15 +56,28 @@ def demo(keep: bool) -> None:
         shutil.rmtree(home)
     start_local_instance()
     with running_sandbox() as stack:
-        apply_env({**stack.env, "SALESAGENT_FOLLOW_UP_DAYS": DEMO_FOLLOW_UP_DAYS})
-        # The one-click links in the drafts point at this edge, served for real.
-        with serving_edge(edge_context_linking_here) as (edge_url, _):
+        apply_env(
+            {
+                **stack.env,
+                "SALESAGENT_FOLLOW_UP_DAYS": DEMO_FOLLOW_UP_DAYS,
+                "HUBSPOT_CLIENT_SECRET": SANDBOX_HUBSPOT_CLIENT_SECRET,
+            }
+        )
+        # The one-click links in the drafts point at this edge, served for real; the
+        # emulator's workflow pushes each submission to its webhook, signed.
+        with serving_edge(edge_context_linking_here) as (edge_url, edge):
+            push_submissions_to(
+                stack.hubspot.url, f"{edge_url}/webhooks/hubspot", SANDBOX_HUBSPOT_CLIENT_SECRET
+            )
             leads = seed_demo(stack.hubspot.url, stack.gmail.url)
             for lead in DEMO_RETURN_PATH_LEADS:
                 add_submission(stack.hubspot.url, lead.values)
+            seeded = len(leads) + len(DEMO_RETURN_PATH_LEADS)
+            pushed = wait_for_inbox(edge.app_store, seeded)
             click.echo(
-                f"seeded {len(leads) + len(DEMO_RETURN_PATH_LEADS)} form submissions into the "
-                f"HubSpot emulator; the edge (one-click unsubscribe) serves {edge_url}\n"
+                f"seeded {seeded} form submissions into the HubSpot emulator; its workflow "
+                f"pushed {pushed} to the edge's signed webhook, which stored them in the inbox "
+                f"(the edge, with one-click unsubscribe, serves {edge_url})\n"
             )
             # The morning: intake and the mailbox only, so the follow-ups (due almost at once
             # in the demo) wait for the answers below, as they would wait days for real.
