@@ -1,9 +1,8 @@
 """The weekly learner against a real warehouse (dbt_outreach's marts built by dbt from raw
 rows) and a real app DB: what it reads, what it records, when it applies, and what beats it.
 
-The warehouse's week: 60 auto-approved real sends with 3 replies and 1 unsubscribe (a 5%
-reply rate: raise), beside sends that must not count: reviewed leads, Gmail drafts made
-while real sends were off, and auto-approved sends from before the window."""
+The warehouse's week (conftest.py `location`): 60 auto-approved real sends with 3 replies and
+1 unsubscribe (a 5% reply rate: raise), beside sends that must not count."""
 
 from __future__ import annotations
 
@@ -24,53 +23,9 @@ from salesagent_dagster.services.warehouse.report import MartsNotBuilt
 from salesagent_dagster.store import controls, threshold_changes
 from salesagent_dagster.store.database import migrate, session_scope
 from salesagent_dagster.store.models import AuditEvent, ThresholdChange
-from salesagent_dagster_tests.learning.warehouse_outcomes import (
-    build_marts,
-    decision,
-    lead,
-    reply,
-    send,
-    write_raw,
-)
 
 NOW = datetime(2026, 6, 8, 6, 0, tzinfo=UTC)
-IN_WINDOW = datetime(2026, 6, 3, 10, 0)  # the warehouse keeps UTC without a zone
-BEFORE_WINDOW = datetime(2026, 5, 20, 10, 0)
 LEARNER = "[learner]\nenabled = true\nshadow = {shadow}\nmin_sample = 50\n"
-
-
-@pytest.fixture(scope="module")
-def location(tmp_path_factory) -> WarehouseLocation:
-    root = tmp_path_factory.mktemp("learner_warehouse")
-    rows: dict[str, list[dict[str, object]]] = {t: [] for t in ("leads", "decisions", "sends")}
-    rows["replies"] = []
-
-    def add(key: str, mode: str, at: datetime, reviewed: bool = False) -> None:
-        rows["leads"].append(lead(key, at))
-        rows["decisions"].append(
-            decision(key, "rules", "needs_review" if reviewed else "auto_approve", at)
-        )
-        if reviewed:
-            rows["decisions"].append(decision(key, "operator", "approve", at))
-        rows["sends"].append(send(key, mode, at))
-
-    for n in range(60):
-        add(f"auto-{n}", "send", IN_WINDOW)
-    for n in range(3):
-        rows["replies"].append(reply(f"auto-{n}", "positive", IN_WINDOW + timedelta(hours=2)))
-    rows["replies"].append(reply("auto-3", "unsubscribe", IN_WINDOW + timedelta(hours=3)))
-    for n in range(10):  # none of these may count: every one of them "replied"
-        for key, mode, at, reviewed in (
-            (f"reviewed-{n}", "send", IN_WINDOW, True),
-            (f"drafted-{n}", "draft", IN_WINDOW, False),
-            (f"old-{n}", "send", BEFORE_WINDOW, False),
-        ):
-            add(key, mode, at, reviewed)
-            rows["replies"].append(reply(key, "positive", at + timedelta(hours=1)))
-    path = root / "warehouse.duckdb"
-    write_raw(path, rows)
-    build_marts(path, root)
-    return WarehouseLocation(path=path)
 
 
 @pytest.fixture
