@@ -297,6 +297,7 @@ def resources_from_env(resolve_secrets: bool = False) -> Resources:
             rules_file=settings.rules_file,
             auto_approve_threshold=settings.auto_approve_threshold,
             shadow_mode=settings.shadow_mode,
+            app_database_url=database_url(),
             per_contact_limit=settings.contact_limit,
             per_contact_window_days=settings.contact_window_days,
             per_mailbox_daily_limit=settings.mailbox_daily_limit,
@@ -316,7 +317,8 @@ def resources_from_env(resolve_secrets: bool = False) -> Resources:
             ),
         ),
     )
-    resources.outreach.rule_settings()  # a bad rules file stops the load, with its reason
+    # A bad rules file stops the load, with its reason (the files only: no app DB at load).
+    resources.outreach.rule_settings(learned=False)
     resources.outreach.follow_up_plan()  # and so does a bad follow-up policy
     return resources
 

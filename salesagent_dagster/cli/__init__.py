@@ -13,6 +13,7 @@ from salesagent_dagster.cli.doctor_command import doctor
 from salesagent_dagster.cli.gmail_commands import gmail
 from salesagent_dagster.cli.health_command import health
 from salesagent_dagster.cli.kill_switch_command import kill_switch
+from salesagent_dagster.cli.learner_commands import learner
 from salesagent_dagster.cli.privacy_commands import erase, export, retention
 from salesagent_dagster.cli.process_command import process
 from salesagent_dagster.cli.report_command import report
@@ -31,6 +32,6 @@ def main() -> None:
 
 for command in (
     demo, process, sandbox, ui, doctor, db, bench, dead_letters_command, gmail, review,
-    kill_switch, health, erase, export, retention, backup, restore, serve, report,
+    kill_switch, health, erase, export, retention, backup, restore, serve, report, learner,
 ):  # fmt: skip
     main.add_command(command)

@@ -1,17 +1,20 @@
 """Reads the rules engine's one config file into `RuleSettings`, refusing anything unclear.
 
 A typo in a key or a confidence of 9.5 must stop the code location from loading with a
-message naming the file and the key, not quietly fall back to a default.
+message naming the file and the key, not quietly fall back to a default. The same file's
+`[learner]` table bounds the threshold learner (domain/threshold_learner.py).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import tomllib
 from pathlib import Path
 from typing import Any
 
 from salesagent_dagster.domain.approval_rules import RuleSettings
+from salesagent_dagster.domain.threshold_learner import LearnerConfig
 
 DEFAULT_RULES_PATH = Path(__file__).resolve().parents[1] / "policy" / "approval_rules.toml"
 
@@ -34,7 +37,24 @@ class RuleConfigError(ValueError):
     """The rules file cannot be used; the message says which file, key and why."""
 
 
+LEARNER_TABLE = "learner"
+# key -> "bool" | "int" | "float" (the annotation's name, whether or not it is postponed)
+_LEARNER_FIELDS = {
+    field.name: str(getattr(field.type, "__name__", field.type))
+    for field in dataclasses.fields(LearnerConfig)
+}
+
+
 def load_rule_settings(path: Path | str = "") -> RuleSettings:
+    return _load_file(path)[0]
+
+
+def load_learner_config(path: Path | str = "") -> LearnerConfig:
+    """The `[learner]` table (the threshold learner's bounds), defaults where it is absent."""
+    return _load_file(path)[1]
+
+
+def _load_file(path: Path | str) -> tuple[RuleSettings, LearnerConfig]:
     resolved = Path(path) if path else DEFAULT_RULES_PATH
     try:
         stamp = resolved.stat().st_mtime_ns
@@ -44,13 +64,54 @@ def load_rule_settings(path: Path | str = "") -> RuleSettings:
 
 
 @functools.lru_cache(maxsize=8)
-def _load(path: Path, stamp: int) -> RuleSettings:
+def _load(path: Path, stamp: int) -> tuple[RuleSettings, LearnerConfig]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise RuleConfigError(f"cannot read rules file {path}: {exc}") from exc
+    settings = _rule_settings(path, data)
+    learner = _learner_config(path, data.get(LEARNER_TABLE, {}))
+    # Checked once the learner is on, when the bounds mean something: a team file from before
+    # the learner, with a threshold of its own and no [learner] table, still loads.
+    if learner.enabled and not learner.floor <= settings.auto_approve_threshold <= learner.ceiling:
+        raise RuleConfigError(
+            f"{path}: auto_approve_threshold {settings.auto_approve_threshold} is outside the "
+            f"learner's [floor, ceiling] = [{learner.floor}, {learner.ceiling}]; move the "
+            "threshold or the bounds so that floor <= threshold <= ceiling"
+        )
+    return settings, learner
+
+
+def _learner_config(path: Path, table: Any) -> LearnerConfig:
+    where = f"[{LEARNER_TABLE}]"
+    if not isinstance(table, dict):
+        raise RuleConfigError(f"{path}: {where} must be a table")
     values: dict[str, Any] = {}
-    top = {key: value for key, value in data.items() if key != "rules"}
+    for key, value in table.items():
+        expected = _LEARNER_FIELDS.get(key)
+        if expected is None:
+            raise RuleConfigError(
+                f"{path}: unknown key '{key}' at {where}; expected one of "
+                + ", ".join(_LEARNER_FIELDS)
+            )
+        if expected == "bool":
+            ok = isinstance(value, bool)
+        elif expected == "int":
+            ok = isinstance(value, int) and not isinstance(value, bool)
+        else:
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if not ok:
+            raise RuleConfigError(f"{path}: '{key}' at {where} must be a {expected}, got {value!r}")
+        values[key] = float(value) if expected == "float" else value
+    try:
+        return LearnerConfig(**values)
+    except ValueError as exc:
+        raise RuleConfigError(f"{path}: {where}: {exc}") from exc
+
+
+def _rule_settings(path: Path, data: dict[str, Any]) -> RuleSettings:
+    values: dict[str, Any] = {}
+    top = {key: value for key, value in data.items() if key not in ("rules", LEARNER_TABLE)}
     _take(path, "", top, values)
     rules = data.get("rules", {})
     if not isinstance(rules, dict):

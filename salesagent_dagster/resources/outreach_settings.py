@@ -15,10 +15,13 @@ from salesagent_dagster.domain.approval_rules import RuleSettings
 from salesagent_dagster.domain.draft_writer import SenderIdentity
 from salesagent_dagster.domain.email_address import email_fingerprint
 from salesagent_dagster.domain.follow_up_plan import FollowUpPlan, load_follow_up_plan
-from salesagent_dagster.domain.rule_config import load_rule_settings
+from salesagent_dagster.domain.rule_config import load_learner_config, load_rule_settings
 from salesagent_dagster.domain.safety.recipient import RecipientPolicy
 from salesagent_dagster.domain.send_limits import SendLimits
+from salesagent_dagster.domain.threshold_learner import effective_threshold
 from salesagent_dagster.domain.unsubscribe_token import TokenCheck, check, sign
+from salesagent_dagster.store.database import require_schema_at_head, session_scope
+from salesagent_dagster.store.threshold_changes import latest_applied_threshold
 
 
 def _as_set(csv: str) -> frozenset[str]:
@@ -33,6 +36,8 @@ class OutreachSettings(ConfigurableResource):
     rules_file: str = ""  # empty: the packaged policy/approval_rules.toml
     auto_approve_threshold: float | None = None  # overrides the file's when set
     shadow_mode: bool = False  # forces shadow mode on over the file's setting
+    # The app DB, where the threshold learner's applied changes are (empty: none is read).
+    app_database_url: str = ""
     per_contact_limit: int = 2
     per_contact_window_days: int = 7
     per_mailbox_daily_limit: int = 20
@@ -49,14 +54,36 @@ class OutreachSettings(ConfigurableResource):
     # file's business days; empty: no follow-ups).
     follow_up_days: list[float] | None = None
 
-    def rule_settings(self) -> RuleSettings:
+    def rule_settings(self, *, learned: bool = True) -> RuleSettings:
+        """The rules file with the environment's overrides, and the threshold the rules
+        engine uses (`effective_threshold`): AUTO_APPROVE_THRESHOLD if set, else the learned
+        one while the learner applies, else the file's. Shadow mode and the kill switch are
+        untouched by it: shadow sends every decision to review whatever the threshold, and
+        the kill switch stops the send itself.
+
+        `learned=False` reads the files only (checking them at load, with no app DB)."""
         settings = load_rule_settings(self.rules_file)
+        learner = load_learner_config(self.rules_file)
+        learned_threshold = None
+        if (
+            learned
+            and learner.applies
+            and self.auto_approve_threshold is None
+            and self.app_database_url
+        ):
+            # One indexed query per decision, only while the learner is on and live; a
+            # failure to read it fails the decision rather than fall back to a threshold
+            # the learner may have raised for harm.
+            require_schema_at_head(self.app_database_url)
+            with session_scope(self.app_database_url) as session:
+                learned_threshold = latest_applied_threshold(session)
         return replace(
             settings,
-            auto_approve_threshold=(
-                settings.auto_approve_threshold
-                if self.auto_approve_threshold is None
-                else self.auto_approve_threshold
+            auto_approve_threshold=effective_threshold(
+                settings.auto_approve_threshold,
+                self.auto_approve_threshold,
+                learned_threshold,
+                learner,
             ),
             shadow_mode=settings.shadow_mode or self.shadow_mode,
         )

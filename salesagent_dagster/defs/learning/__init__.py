@@ -1,0 +1,1 @@
+"""The weekly auto-approve threshold learner: thin over `services.threshold_learning`."""
