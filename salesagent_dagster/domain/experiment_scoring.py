@@ -39,7 +39,7 @@ class ScoringRule:
     """When a winner may be named and when an arm is stopped for harm."""
 
     min_sends_per_arm: int = 1000
-    winner_probability: float = 0.975
+    winner_probability: float = 0.99
     max_unsubscribe_rate: float = 0.02
     max_negative_rate: float = 0.05
     harm_min_sends: int = 100
