@@ -109,6 +109,7 @@ class Settings(BaseSettings):
     allow_real_sends: bool = _var("ALLOW_REAL_SENDS", False)
     kill_switch: bool = _var("SALESAGENT_KILL_SWITCH", False)
     rules_file: str = _var("SALESAGENT_RULES_FILE", "")
+    experiments_file: str = _var("SALESAGENT_EXPERIMENTS_FILE", "")
     auto_approve_threshold: float | None = _var("AUTO_APPROVE_THRESHOLD", None, ge=0.0, le=1.0)
     shadow_mode: bool = _var("SALESAGENT_SHADOW_MODE", False)
     contact_limit: int = _var("SALESAGENT_CONTACT_LIMIT", 2, ge=1, le=1000)
@@ -295,6 +296,7 @@ def resources_from_env(resolve_secrets: bool = False) -> Resources:
             kill_switch_forced=settings.kill_switch,
             reconcile_settle_seconds=settings.reconcile_settle_seconds,
             rules_file=settings.rules_file,
+            experiments_file=settings.experiments_file,
             auto_approve_threshold=settings.auto_approve_threshold,
             shadow_mode=settings.shadow_mode,
             app_database_url=database_url(),
@@ -320,6 +322,7 @@ def resources_from_env(resolve_secrets: bool = False) -> Resources:
     # A bad rules file stops the load, with its reason (the files only: no app DB at load).
     resources.outreach.rule_settings(learned=False)
     resources.outreach.follow_up_plan()  # and so does a bad follow-up policy
+    resources.outreach.experiments()  # and a bad experiments file
     return resources
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import click
 
 from salesagent_dagster.cli.tables import format_table
+from salesagent_dagster.domain.experiment_scoring import ScoringRule
 from salesagent_dagster.domain.replies import RuleClassifier
 from salesagent_dagster.domain.replies.labelled_set import load_labelled
 from salesagent_dagster.domain.replies.scoring import score
+from salesagent_dagster.local import experiment_simulation
 from salesagent_dagster.local.fault_bench import format_fault_figures, run_fault_bench
 from salesagent_dagster.local.mailbox_bench import measure_mailbox_tick
 from salesagent_dagster.local.reply_latency_bench import run_reply_latency_bench
@@ -34,6 +36,17 @@ from salesagent_dagster.local.warehouse_bench import HEADERS, machine_line, run_
 )
 @click.option("--warehouse", is_flag=True, help="Warehouse export and dbt build cost instead.")
 @click.option(
+    "--experiments",
+    is_flag=True,
+    help="A/B scoring on simulated outcomes instead: power and false-winner rate.",
+)
+@click.option(
+    "--repetitions",
+    default=experiment_simulation.REPETITIONS,
+    show_default=True,
+    help="With --experiments: seeded repetitions per figure.",
+)
+@click.option(
     "--warehouse-leads",
     default="10000,100000",
     show_default=True,
@@ -50,12 +63,18 @@ def bench(
     reply_latency_leads: int,
     warehouse: bool,
     warehouse_leads: str,
+    experiments: bool,
+    repetitions: int,
 ) -> None:
     """p50/p95 latency and burst drain rate on the real daemon path, or (--faults) the send
     path under faults: duplicates, lost leads, dead letters, deliveries/min, or (--rules) each
     safety rule's precision and recall on the labelled test set, or (--replies) the reply
     classifier's per-class precision and recall on its labelled replies, or (--warehouse) the
-    warehouse export, dbt build and incremental export over generated history."""
+    warehouse export, dbt build and incremental export over generated history, or
+    (--experiments) the A/B scoring's power and false-winner rate on simulated outcomes."""
+    if experiments:
+        print_experiment_simulation(repetitions)
+        return
     if warehouse:
         counts = [int(n) for n in warehouse_leads.split(",") if n.strip()]
         figures = [run_warehouse_bench(n).row() for n in counts]
@@ -105,3 +124,15 @@ def print_reply_classifier_scores() -> None:
     click.echo(f"{len(card.fact_misses)} wrong facts on correctly classified replies")
     for miss in card.fact_misses:
         click.echo(f"  {miss.file}: {miss.reason} expected {miss.expected}, got {miss.got}")
+
+
+def print_experiment_simulation(repetitions: int) -> None:
+    """The `--experiments` figures: winners by sample size, then the harm stop's."""
+    rule = ScoringRule()  # the policy file's defaults
+    winners, harm = experiment_simulation.run_experiment_simulation(rule, repetitions=repetitions)
+    click.echo(experiment_simulation.describe_setup(rule, repetitions))
+    click.echo("")
+    click.echo(format_table(experiment_simulation.HEADERS, [w.row() for w in winners]))
+    click.echo("")
+    for line in experiment_simulation.describe_harm(rule, harm):
+        click.echo(line)

@@ -11,11 +11,16 @@ becomes "Hello,", the subject drops the company). The lead's message is never qu
 a sentence: the writer only knows whether there was one, so no link, markup or address a
 stranger typed can reach a recipient through it. A thread subject from the person's earlier
 mail is used only when it is clean text.
+
+An experiment arm (policy/experiments.toml, domain/experiments.py) may replace the subject,
+the opening line or the call to action with its own fixed text: policy text the team wrote,
+validated at load, filled only with the same cleaned values as the writer's own lines.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from string import Template
 
 from salesagent_dagster.domain.safety.form_input import (
     clean_company_name,
@@ -49,6 +54,27 @@ class SenderIdentity:
     booking_url: str
 
 
+# What an experiment arm's text may use; `$about` is " for Acme" (the cleaned company) or "".
+VARIANT_PLACEHOLDERS = frozenset(
+    {"about", "booking_url", "i_would", "i_am", "i_have", "i_will", "we_are", "it_is"}
+)
+
+
+@dataclass(frozen=True)
+class DraftVariant:
+    """An experiment arm's text, as string.Template over VARIANT_PLACEHOLDERS; an empty part
+    keeps the writer's own line. The subject is used only when we are not answering a thread
+    (Gmail threads a reply by its subject), the opening only for a first-time contact (who
+    wrote before is greeted as such)."""
+
+    subject: str = ""
+    opening: str = ""
+    call_to_action: str = ""
+
+
+NO_VARIANT = DraftVariant()
+
+
 @dataclass(frozen=True)
 class ComposedDraft:
     subject: str
@@ -61,6 +87,7 @@ def compose_draft(
     voice: VoiceProfile,
     sender: SenderIdentity,
     unsubscribe_url: str,
+    variant: DraftVariant = NO_VARIANT,
 ) -> ComposedDraft:
     """Subject and plain-text body; the HTML part is derived from this text by the MIME
     builder, so both parts always say the same thing."""
@@ -70,15 +97,21 @@ def compose_draft(
     job_title = clean_job_title(facts.job_title).value
     thread_subject = clean_subject_line(facts.thread_subject)
     about = f" for {company}" if company else ""
-    subject = reply_subject(thread_subject) if thread_subject else f"Your demo request{about}"
-    we = "we're" if voice.uses_contractions else "we are"
-    i_would = "I'd" if voice.uses_contractions else "I would"
-    i_have = "I've" if voice.uses_contractions else "I have"
+    values = variant_values(voice, about, sender.booking_url)
+    if thread_subject:
+        subject = reply_subject(thread_subject)
+    elif variant.subject:
+        subject = Template(variant.subject).substitute(values)
+    else:
+        subject = f"Your demo request{about}"
+    we, i_would, i_have = values["we_are"], values["i_would"], values["i_have"]
 
     greeting = f"{voice.greeting} {first_name}," if first_name else "Hello,"
     lines = [greeting, ""]
     if facts.replied_before:
         lines.append(f"Good to hear from you again, and thanks for asking for a demo{about}.")
+    elif variant.opening:
+        lines.append(Template(variant.opening).substitute(values))
     else:
         lines.append(f"Thanks for asking for a demo{about}.")
     if facts.left_message:
@@ -89,9 +122,27 @@ def compose_draft(
             f"{i_would} like to show you how teams like yours{role} handle this, "
             "using your own use case rather than a generic tour."
         )
-    lines.append(f"Would you pick a 30-minute slot that suits you here: {sender.booking_url}")
+    if variant.call_to_action:
+        lines.append(Template(variant.call_to_action).substitute(values))
+    else:
+        lines.append(f"Would you pick a 30-minute slot that suits you here: {sender.booking_url}")
     lines += ["", f"{voice.sign_off},", sender.name, "", compliance_footer(sender, unsubscribe_url)]
     return ComposedDraft(subject=subject, body_text="\n".join(lines), template=template)
+
+
+def variant_values(voice: VoiceProfile, about: str, booking_url: str) -> dict[str, str]:
+    """What VARIANT_PLACEHOLDERS stand for in this voice: the rep's contractions, or not."""
+    contracted = voice.uses_contractions
+    return {
+        "about": about,
+        "booking_url": booking_url,
+        "i_would": "I'd" if contracted else "I would",
+        "i_am": "I'm" if contracted else "I am",
+        "i_have": "I've" if contracted else "I have",
+        "i_will": "I'll" if contracted else "I will",
+        "we_are": "we're" if contracted else "we are",
+        "it_is": "it's" if contracted else "it is",
+    }
 
 
 def reply_subject(subject: str) -> str:

@@ -14,6 +14,7 @@ from dagster import ConfigurableResource, EnvVar
 from salesagent_dagster.domain.approval_rules import RuleSettings
 from salesagent_dagster.domain.draft_writer import SenderIdentity
 from salesagent_dagster.domain.email_address import email_fingerprint
+from salesagent_dagster.domain.experiments import ExperimentPolicy, load_experiments
 from salesagent_dagster.domain.follow_up_plan import FollowUpPlan, load_follow_up_plan
 from salesagent_dagster.domain.rule_config import load_learner_config, load_rule_settings
 from salesagent_dagster.domain.safety.recipient import RecipientPolicy
@@ -34,6 +35,7 @@ class OutreachSettings(ConfigurableResource):
     # After an unclear send, Gmail's "not found" counts only once this long has passed.
     reconcile_settle_seconds: float = 120.0
     rules_file: str = ""  # empty: the packaged policy/approval_rules.toml
+    experiments_file: str = ""  # empty: the packaged policy/experiments.toml
     auto_approve_threshold: float | None = None  # overrides the file's when set
     shadow_mode: bool = False  # forces shadow mode on over the file's setting
     # The app DB, where the threshold learner's applied changes are (empty: none is read).
@@ -94,6 +96,10 @@ class OutreachSettings(ConfigurableResource):
         if self.follow_up_days is None:
             return plan
         return plan.with_calendar_days(self.follow_up_days, "SALESAGENT_FOLLOW_UP_DAYS")
+
+    def experiments(self) -> ExperimentPolicy:
+        """The A/B experiments: policy/experiments.toml, or SALESAGENT_EXPERIMENTS_FILE's."""
+        return load_experiments(self.experiments_file)
 
     def send_limits(self) -> SendLimits:
         return SendLimits(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from email.message import EmailMessage
 from pathlib import Path
+from string import Template
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from dagster import DagsterInstance
 from dagster._serdes import serialize_value
 
 from salesagent_dagster.definitions import build_definitions
+from salesagent_dagster.domain.experiments import load_experiments
 from salesagent_dagster.local.demo_seed import add_submission
 from salesagent_dagster.settings import resources_from_env
 from salesagent_dagster.store import drafts, leads, reviews
@@ -99,6 +101,18 @@ def dagster_storage_text(instance: DagsterInstance) -> str:
     return "\n".join(haystacks).lower()
 
 
+def first_subject(app_store: Any, key: str, about: str) -> str:
+    """The subject the lead's experiment arm (recorded on its draft) gives, `about` being
+    the cleaned company part: the writer's own unless the arm has a subject of its own."""
+    with app_store.session() as session:
+        arms = drafts.latest_draft(session, key).variant or {}
+    experiment = load_experiments().experiment("first_email_ask")
+    arm = experiment.arm(arms["first_email_ask"]) if experiment else None
+    if arm is None or not arm.variant.subject:
+        return f"Your demo request{about}"
+    return Template(arm.variant.subject).substitute(about=about)
+
+
 def test_form_injection_markup_and_links_never_reach_a_recipient_or_dagster(sandbox, instance):
     for values in (*ATTACKS.values(), CONTROL):
         add_submission(sandbox.hubspot.url, values)
@@ -145,9 +159,9 @@ def test_form_injection_markup_and_links_never_reach_a_recipient_or_dagster(sand
     by_recipient = {m["To"].addresses[0].addr_spec: m for m in messages}
     eve_mail, hal_mail = by_recipient["eve@brightpath.io"], by_recipient["hal@brightpath.io"]
     mo_mail = by_recipient["mo@brightpath.io"]
-    assert eve_mail["Subject"] == "Your demo request for BrightPath"
+    assert eve_mail["Subject"] == first_subject(app_store, keys["first name"], " for BrightPath")
     assert greeting(eve_mail) == "Hello,"
-    assert hal_mail["Subject"] == "Your demo request"
+    assert hal_mail["Subject"] == first_subject(app_store, keys["company"], "")
     assert greeting(hal_mail) == "Hi Hal,"
     assert "read the note you left" in mo_mail.get_body(("plain",)).get_content()
     for message in messages:

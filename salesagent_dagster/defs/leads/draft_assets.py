@@ -15,7 +15,7 @@ from salesagent_dagster.resources.gmail import GmailResource
 from salesagent_dagster.resources.outreach_settings import OutreachSettings
 from salesagent_dagster.services.draft_safety import check_latest_draft, stored_safety_report
 from salesagent_dagster.services.mailboxes import lead_gmail
-from salesagent_dagster.store import drafts, leads, voice_profiles
+from salesagent_dagster.store import drafts, experiments, leads, voice_profiles
 from salesagent_dagster.store.models import SendDecision
 
 PREVIEW_CHARS = 600
@@ -43,6 +43,14 @@ def draft(
             context.log.info("no enrichment for this lead; nothing to draft")
             return
         voice = voice_profiles.voice_for(session, enriched.mailbox)
+        current = drafts.latest_draft(session, key)
+        # The lead's arm per experiment, over the arms still running; a re-drafted lead keeps
+        # the arm its earlier draft had while that arm runs.
+        assignment = outreach.experiments().assign(
+            key,
+            stopped=experiments.stopped_arms(session),
+            previous=current.variant if current is not None and current.variant else None,
+        )
     gmail = lead_gmail(app_store, gmail, key)
     with app_store.session() as session:
         composed = compose_draft(
@@ -58,15 +66,18 @@ def draft(
             voice,
             outreach.sender_identity(gmail.sender_name, gmail.sender_email),
             outreach.unsubscribe_link(key),
+            assignment.variant,
         )
         current = drafts.latest_draft(session, key)
         if current is not None and current.author != "agent":
             # An operator's edit wins over a re-generated draft; keep theirs current.
             saved = current
-        elif current is not None and (current.subject, current.body_text) == (
-            composed.subject,
-            composed.body_text,
-        ):
+        elif current is not None and (
+            current.subject,
+            current.body_text,
+            current.variant or None,
+            current.voice_version,
+        ) == (composed.subject, composed.body_text, assignment.arms or None, voice.version):
             saved = current
         else:
             saved = drafts.add_draft_version(
@@ -77,6 +88,8 @@ def draft(
                 template=composed.template,
                 voice_profile=voice.as_dict(),
                 author="agent",
+                variant=assignment.arms or None,
+                voice_version=voice.version,
             )
     # The one place PII is allowed in metadata: what the operator reads to approve (I-6). The
     # writer takes only cleaned names, company and title from the form and never quotes the
@@ -87,6 +100,9 @@ def draft(
             "author": saved.author,
             "template": saved.template,
             "voice_samples": voice.sample_count,
+            "voice_profile_version": saved.voice_version,
+            # Experiment and arm names from the policy file: no PII.
+            "variant": saved.variant or {},
             "preview": f"Subject: {saved.subject}\n\n{saved.body_text[:PREVIEW_CHARS]}",
         }
     )
