@@ -36,7 +36,13 @@ RAW_TABLES: dict[str, tuple[str, list[tuple[str, str]]]] = {
     ]),
     "sends": ("send_key", [
         ("send_key", TEXT), ("lead_key", TEXT), ("step", INT), ("mode", TEXT), ("state", TEXT),
-        ("mailbox_hash", TEXT), ("claimed_at", TIME), ("settled_at", TIME),
+        ("mailbox_hash", TEXT), ("voice_version", INT), ("claimed_at", TIME),
+        ("settled_at", TIME),
+    ]),
+    # A send's experiment arms, one row per experiment (its draft version's `variant`).
+    "send_variants": ("variant_key", [
+        ("variant_key", TEXT), ("send_key", TEXT), ("lead_key", TEXT), ("experiment", TEXT),
+        ("arm", TEXT),
     ]),
     "follow_up_steps": ("step_key", [
         ("step_key", TEXT), ("lead_key", TEXT), ("step", INT), ("state", TEXT),
@@ -50,7 +56,9 @@ RAW_TABLES: dict[str, tuple[str, list[tuple[str, str]]]] = {
         ("person_hash", TEXT), ("reason", TEXT), ("suppressed_at", TIME),
     ]),
 }  # fmt: skip
-PER_LEAD_TABLES = ("leads", "decisions", "sends", "follow_up_steps", "replies")
+PER_LEAD_TABLES = (
+    "leads", "decisions", "sends", "send_variants", "follow_up_steps", "replies",
+)  # fmt: skip
 PERSON_HASH_TABLES = ("leads", "suppressions")
 WATERMARK_TABLE = "export_watermark"
 DUCKDB_SCHEMA = "main"
