@@ -2,10 +2,11 @@
 incremental export after 1% of leads changed, over N leads of generated history.
 
 The history is written straight into a fresh SQLite app DB with bulk inserts (no runs, no
-emulators): submissions, leads, enrichments, drafts, rules and operator decisions, send-ledger
-rows for first emails and follow-ups, follow-up steps, inbound mail of mixed kinds (some
-unmatched) and suppressions, in shares roughly like an inbound funnel's. It ends two hours
-ago, so the incremental export's overlap window (EXPORT_OVERLAP) holds only the touched leads.
+emulators): submissions, leads, enrichments, drafts (with experiment arms and voice
+versions), rules and operator decisions, send-ledger rows for first emails and follow-ups,
+follow-up steps, inbound mail of mixed kinds (some unmatched) and suppressions, in shares
+roughly like an inbound funnel's. It ends two hours ago, so the incremental export's overlap
+window (EXPORT_OVERLAP) holds only the touched leads.
 
 The export is the product's (`export_to_warehouse`); dbt runs as the `warehouse_models`
 asset does, by materialising that asset with the product's DbtCliResource, so its figure
@@ -73,6 +74,9 @@ REPLY_KINDS = (
     ("unsubscribe", 0.06), ("auto_reply", 0.20), ("bounce_hard", 0.08), ("bounce_soft", 0.06),
 )  # fmt: skip
 FOLLOW_UP_DAYS = (3, 7)
+# Experiments a first draft is written in (each arm equally likely), and the share in each.
+EXPERIMENTS = (("subject_line", ("short", "question"), 0.5), ("opener", ("pain", "peer"), 0.3))
+VOICE_VERSIONS = 3  # versions learned per mailbox so far (0: the default voice)
 UNMATCHED_PER_LEAD = 0.01  # mail to our mailboxes that answers no send of ours
 
 
@@ -224,7 +228,9 @@ def _funnel(
         "icp_factors": {}, "domain_verified": rng.random() < 0.8, "mailbox": mailbox,
         "created_at": at + timedelta(seconds=3),
     })  # fmt: skip
-    rows[Draft].append(_draft(key, 1, "agent", at + timedelta(seconds=8)))
+    variant = {name: rng.choice(arms) for name, arms, share in EXPERIMENTS if rng.random() < share}
+    voice = rng.randrange(VOICE_VERSIONS)
+    rows[Draft].append(_draft(key, 1, "agent", at + timedelta(seconds=8), variant, voice))
     outcome = _pick(rng, RULES)
     rows[SendDecision].append({
         "partition_key": key, "draft_version": 1, "outcome": outcome,
@@ -242,7 +248,7 @@ def _funnel(
             return False  # still in the review queue
         if action == "edit":
             version = 2
-            rows[Draft].append(_draft(key, 2, "operator", decided))
+            rows[Draft].append(_draft(key, 2, "operator", decided, variant, voice))
         rows[ReviewDecision].append({
             "partition_key": key, "action": action, "reviewer": "riley", "reason": "",
             "draft_version": version, "overridden_rules": [], "created_at": decided,
@@ -300,11 +306,14 @@ def _pick(rng: random.Random, shares: Sequence[tuple[str, float]]) -> str:
     return rng.choices([name for name, _ in shares], weights=[w for _, w in shares])[0]
 
 
-def _draft(key: str, version: int, author: str, at: datetime) -> dict[str, Any]:
+def _draft(
+    key: str, version: int, author: str, at: datetime, variant: dict[str, str], voice: int
+) -> dict[str, Any]:
     return {
         "partition_key": key, "version": version, "subject": "Your demo request",
         "body_text": "Hi, thanks for asking for a demo.", "template": "demo",
-        "voice_profile": {}, "author": author, "created_at": at,
+        "voice_profile": {}, "variant": variant or None, "voice_version": voice,
+        "author": author, "created_at": at,
     }  # fmt: skip
 
 

@@ -36,7 +36,13 @@ RAW_TABLES: dict[str, tuple[str, list[tuple[str, str]]]] = {
     ]),
     "sends": ("send_key", [
         ("send_key", TEXT), ("lead_key", TEXT), ("step", INT), ("mode", TEXT), ("state", TEXT),
-        ("mailbox_hash", TEXT), ("claimed_at", TIME), ("settled_at", TIME),
+        ("mailbox_hash", TEXT), ("voice_version", INT), ("claimed_at", TIME),
+        ("settled_at", TIME),
+    ]),
+    # A send's experiment arms, one row per experiment (its draft version's `variant`).
+    "send_variants": ("variant_key", [
+        ("variant_key", TEXT), ("send_key", TEXT), ("lead_key", TEXT), ("experiment", TEXT),
+        ("arm", TEXT),
     ]),
     "follow_up_steps": ("step_key", [
         ("step_key", TEXT), ("lead_key", TEXT), ("step", INT), ("state", TEXT),
@@ -50,7 +56,9 @@ RAW_TABLES: dict[str, tuple[str, list[tuple[str, str]]]] = {
         ("person_hash", TEXT), ("reason", TEXT), ("suppressed_at", TIME),
     ]),
 }  # fmt: skip
-PER_LEAD_TABLES = ("leads", "decisions", "sends", "follow_up_steps", "replies")
+PER_LEAD_TABLES = (
+    "leads", "decisions", "sends", "send_variants", "follow_up_steps", "replies",
+)  # fmt: skip
 PERSON_HASH_TABLES = ("leads", "suppressions")
 WATERMARK_TABLE = "export_watermark"
 DUCKDB_SCHEMA = "main"
@@ -281,37 +289,3 @@ def text_columns_containing(warehouse: Warehouse, needles: Sequence[str]) -> lis
 def marts_schema_of(warehouse: Warehouse) -> str:
     """dbt_outreach's marts schema beside the raw one (`main_marts`, `warehouse_marts`)."""
     return warehouse.raw_schema.removesuffix("_raw") + "_marts"
-
-
-def marts_exist(warehouse: Warehouse, names: Sequence[str]) -> bool:
-    """Whether every named mart (table or view) has been built."""
-    rows = warehouse.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
-        [marts_schema_of(warehouse)],
-    )
-    return set(names) <= {row[0] for row in rows}
-
-
-def funnel_stages(warehouse: Warehouse) -> list[tuple[str, int, float | None]]:
-    """The funnel mart in stage order: (stage, leads, share of submitted)."""
-    rows = warehouse.execute(
-        f"SELECT stage, leads, share_of_submitted FROM {marts_schema_of(warehouse)}.funnel "
-        "ORDER BY stage_order"
-    )
-    return [(str(s), int(n), None if share is None else float(share)) for s, n, share in rows]
-
-
-def reply_rates_by(
-    warehouse: Warehouse, dimension: str
-) -> list[tuple[str, int, float, float, float, float]]:
-    """The reply_rates mart for one dimension, by value: (value, sends, reply, positive
-    reply, unsubscribe and bounce rates)."""
-    rows = warehouse.execute(
-        "SELECT value, sends, reply_rate, positive_reply_rate, unsubscribe_rate, bounce_rate "
-        f"FROM {marts_schema_of(warehouse)}.reply_rates WHERE dimension = %s ORDER BY value",
-        [dimension],
-    )
-    return [
-        (str(v), int(n), float(reply), float(positive), float(unsubscribe), float(bounce))
-        for v, n, reply, positive, unsubscribe, bounce in rows
-    ]

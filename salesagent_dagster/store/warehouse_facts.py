@@ -159,15 +159,27 @@ def _first_rule(rules: list[Any] | None) -> str | None:
 
 
 def send_rows(session: Session, keys: Sequence[str]) -> list[Row]:
-    query = select(
-        SendLedgerEntry.partition_key.label("lead_key"),
-        SendLedgerEntry.step,
-        SendLedgerEntry.mode,
-        SendLedgerEntry.state,
-        SendLedgerEntry.mailbox,
-        SendLedgerEntry.claimed_at,
-        SendLedgerEntry.updated_at,
-    ).where(SendLedgerEntry.partition_key.in_(keys))
+    """The send ledger, each send with its draft version's voice profile version and
+    experiment arms ({experiment: arm}, None outside experiments): what was sent, not how."""
+    query = (
+        select(
+            SendLedgerEntry.partition_key.label("lead_key"),
+            SendLedgerEntry.step,
+            SendLedgerEntry.mode,
+            SendLedgerEntry.state,
+            SendLedgerEntry.mailbox,
+            SendLedgerEntry.claimed_at,
+            SendLedgerEntry.updated_at,
+            Draft.voice_version,
+            Draft.variant,
+        )
+        .outerjoin(
+            Draft,
+            (Draft.partition_key == SendLedgerEntry.partition_key)
+            & (Draft.version == SendLedgerEntry.draft_version),
+        )
+        .where(SendLedgerEntry.partition_key.in_(keys))
+    )
     return [dict(row._mapping) for row in session.execute(query)]
 
 

@@ -229,9 +229,11 @@ def test_report_prints_the_funnel_and_the_rates_by_icp_bucket_without_pii(proces
     assert funnel["submitted"] == ["12", "100%"]
     assert funnel["sent"] == ["3", "25%"] and funnel["positive"] == ["1", "8%"]
     title = outcome.output.splitlines().index("Reply rates by ICP bucket (per delivered email)")
-    buckets = [row for row in rows[title + 3 :] if row]  # after the headers and the rule
+    after = rows[title + 3 :]  # after the headers and the rule, up to the next blank line
+    buckets = after[: after.index([])]
     assert sum(int(row[1]) for row in buckets) == 3  # the three delivered first emails
     assert {row[0] for row in buckets} <= {"A", "B", "C", "D", "none"}
+    assert "Speed to lead" in outcome.output and "Experiment arms" in outcome.output
     assert not [n for n in _personal_texts() | {"@"} if n in outcome.output.lower()]
 
 

@@ -60,7 +60,11 @@ select
     case
         when f.settled_at is not null
             then {{ dbt.datediff('l.submitted_at', 'f.settled_at', 'second') }}
-    end as seconds_to_send
+    end as seconds_to_send,
+    case
+        when f.settled_at is not null
+            then {{ speed_bucket(dbt.datediff('l.submitted_at', 'f.settled_at', 'second')) }}
+    end as speed_bucket
 from {{ ref('stg_leads') }} as l
 left join decisions as d on d.lead_key = l.lead_key
 left join latest_rule as r on r.lead_key = l.lead_key

@@ -1,13 +1,17 @@
 -- Reply, positive-reply, unsubscribe and bounce rates per delivered email, by one dimension
--- at a time (long format: `dimension`, `value`).
+-- at a time (long format: `dimension`, `value`). A send in several experiments counts once
+-- under each of its arms (`variant`: experiment:arm); a send in none counts under 'none'.
+-- `voice_profile` is the mailbox's voice profile version: mailbox_hash:v<version>.
 {% set dimensions = {
-    'icp_bucket': 'icp_bucket',
-    'approval_rule': 'approval_rule',
-    'approval_path': 'approval_path',
-    'mailbox': 'mailbox_hash',
-    'follow_up_step': 'step',
-    'send_hour': 'send_hour',
-    'send_weekday': 'send_weekday',
+    'icp_bucket': ('sends', 'icp_bucket'),
+    'approval_rule': ('sends', 'approval_rule'),
+    'approval_path': ('sends', 'approval_path'),
+    'mailbox': ('sends', 'mailbox_hash'),
+    'voice_profile': ('sends', "mailbox_hash || ':v' || cast(coalesce(voice_version, 0) as varchar)"),
+    'variant': ('variant_sends', 'variant'),
+    'follow_up_step': ('sends', 'step'),
+    'send_hour': ('sends', 'send_hour'),
+    'send_weekday': ('sends', 'send_weekday'),
 } %}
 with sends as (
     select s.*, l.icp_bucket, l.approval_rule, l.approval_path
@@ -15,19 +19,25 @@ with sends as (
     inner join {{ ref('lead_outcomes') }} as l on l.lead_key = s.lead_key
 ),
 
+variant_sends as (
+    select s.*, v.variant
+    from sends as s
+    left join {{ ref('stg_send_variants') }} as v on v.send_key = s.send_key
+),
+
 grouped as (
-    {% for name, expression in dimensions.items() %}
+    {% for name, (relation, expression) in dimensions.items() %}
     select
         '{{ name }}' as dimension,
-        cast(s.{{ expression }} as varchar) as value,
+        cast({{ expression }} as varchar) as value,
         count(*) as sends,
         sum(s.replied) as replies,
         sum(s.positive) as positive_replies,
         sum(s.negative) as negative_replies,
         sum(s.unsubscribed) as unsubscribes,
         sum(s.bounced) as bounces
-    from sends as s
-    group by cast(s.{{ expression }} as varchar)
+    from {{ relation }} as s
+    group by cast({{ expression }} as varchar)
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
 )

@@ -47,6 +47,7 @@ select
     s.step,
     s.mode,
     s.mailbox_hash,
+    s.voice_version,
     s.claimed_at,
     s.settled_at,
     cast(extract(hour from s.claimed_at) as integer) as send_hour,

@@ -1,10 +1,9 @@
 -- Form submitted -> first email in Gmail (sent, or drafted while real sends are off).
-{% set buckets = [
-    ('under 10 s', 0, 10), ('10-30 s', 10, 30), ('30-60 s', 30, 60),
-    ('1-5 min', 60, 300), ('5-60 min', 300, 3600), ('over 1 h', 3600, none),
-] %}
+{% set buckets = speed_buckets() %}
 with timed as (
-    select seconds_to_send from {{ ref('lead_outcomes') }} where seconds_to_send is not null
+    select seconds_to_send, speed_bucket
+    from {{ ref('lead_outcomes') }}
+    where seconds_to_send is not null
 ),
 
 quantiles as (
@@ -19,9 +18,7 @@ quantiles as (
 select
     {{ loop.index }} as bucket_order,
     '{{ label }}' as bucket,
-    (select count(*) from timed
-        where seconds_to_send >= {{ low }}{% if high is not none %} and seconds_to_send < {{ high }}{% endif %})
-        as leads,
+    (select count(*) from timed where speed_bucket = '{{ label }}') as leads,
     q.sent_leads,
     q.p50_seconds,
     q.p95_seconds

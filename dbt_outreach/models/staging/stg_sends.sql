@@ -1,4 +1,5 @@
--- The send ledger: one row per lead and step (0 = the first email).
+-- The send ledger: one row per lead and step (0 = the first email), with the voice profile
+-- version its draft was written in (0: the default voice).
 select
     send_key,
     lead_key,
@@ -6,6 +7,7 @@ select
     mode,
     state,
     mailbox_hash,
+    voice_version,
     claimed_at,
     settled_at,
     state in ('sent', 'drafted') as delivered

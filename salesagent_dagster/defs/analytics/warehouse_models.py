@@ -1,5 +1,6 @@
 """dbt_outreach's staging and mart models as Dagster assets (dagster-dbt), their dbt tests as
-asset checks, downstream of the export's raw tables.
+asset checks, downstream of the export's raw tables. The report's charts go onto the marts'
+materializations as Markdown images, so the Dagster UI shows them with each refresh.
 
 The manifest is prepared at build time (`make dbt-parse`, which `make test`, `make demo` and
 the image build run), never when the code location loads: DbtProject.prepare_if_dev would do it
@@ -13,11 +14,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey
+from dagster import AssetExecutionContext, AssetKey, AssetMaterialization, MetadataValue, Output
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
+from salesagent_dagster.services.warehouse.charts import CHART_MARTS, as_markdown, render_charts
 from salesagent_dagster.services.warehouse.location import WarehouseLocation, configured_warehouse
 from salesagent_dagster.services.warehouse.lock import warehouse_writer
+from salesagent_dagster.services.warehouse.report import MartsNotBuilt, read_report
 from salesagent_dagster.settings import dbt_project_dir, environment_overridden
 
 PREPARE_COMMAND = "make dbt-parse"
@@ -94,6 +97,51 @@ def warehouse_models_for(project: DbtProject) -> Any:
             dbt_environment(location),
             tempfile.TemporaryDirectory(prefix="dbt_outreach-") as artifacts,
         ):
-            yield from dbt.cli(["build"], context=context, target_path=Path(artifacts)).stream()
+            invocation = dbt.cli(
+                ["build"], context=context, target_path=Path(artifacts), raise_on_error=False
+            )
+            # The charted marts' materializations wait for the build's end: their charts read
+            # every report mart, which only then are all built.
+            held: list[Output[Any] | AssetMaterialization] = []
+            for event in invocation.stream():
+                if (
+                    isinstance(event, Output | AssetMaterialization)
+                    and _mart_name(context, event) in CHART_MARTS.values()
+                ):
+                    held.append(event)
+                else:
+                    yield event
+            charts = _chart_metadata(context, location)
+            for event in held:
+                extra = charts.get(_mart_name(context, event), {})
+                yield event.with_metadata({**event.metadata, **extra})
+        error = invocation.get_error()
+        if error is not None:
+            raise error
 
     return warehouse_models
+
+
+def _mart_name(context: AssetExecutionContext, event: Output[Any] | AssetMaterialization) -> str:
+    """The model name of a dbt event: the last part of its asset key."""
+    if isinstance(event, AssetMaterialization):
+        return event.asset_key.path[-1]
+    return context.asset_key_for_output(event.output_name).path[-1]
+
+
+def _chart_metadata(
+    context: AssetExecutionContext, location: WarehouseLocation
+) -> dict[str, dict[str, MetadataValue]]:
+    """mart name -> {chart name: the chart as Markdown}; empty when the marts are not all
+    built (a failed model): the charts are a view of the marts, never a reason to fail."""
+    try:
+        report = read_report(location, locked=True)
+    except MartsNotBuilt as error:
+        context.log.warning(f"no charts on the marts this time: {error}")
+        return {}
+    by_mart: dict[str, dict[str, MetadataValue]] = {}
+    for name, png in render_charts(report).items():
+        by_mart.setdefault(CHART_MARTS[name], {})[f"chart_{name}"] = MetadataValue.md(
+            as_markdown(name, png)
+        )
+    return by_mart

@@ -97,15 +97,27 @@ def lead_frames(session: Session, keys: Sequence[str], salt: str) -> dict[str, p
         }
         for row in warehouse_facts.lead_rows(session, keys)
     ]
-    sends = [
-        {
-            "send_key": f"{row['lead_key']}:{row['step']}",
-            **row,
-            "mailbox_hash": mailbox_hash(row.pop("mailbox")),
-            "settled_at": row.pop("updated_at") if row["state"] in DONE_STATES else None,
-        }
-        for row in warehouse_facts.send_rows(session, keys)
-    ]
+    sends, variants = [], []
+    for row in warehouse_facts.send_rows(session, keys):
+        send_key = f"{row['lead_key']}:{row['step']}"
+        variants += [
+            {
+                "variant_key": f"{send_key}:{experiment}",
+                "send_key": send_key,
+                "lead_key": row["lead_key"],
+                "experiment": experiment,
+                "arm": arm,
+            }
+            for experiment, arm in sorted((row.pop("variant") or {}).items())
+        ]
+        sends.append(
+            {
+                "send_key": send_key,
+                **row,
+                "mailbox_hash": mailbox_hash(row.pop("mailbox")),
+                "settled_at": row.pop("updated_at") if row["state"] in DONE_STATES else None,
+            }
+        )
     steps = [
         {"step_key": f"{row['lead_key']}:{row['step']}", **row}
         for row in warehouse_facts.follow_up_rows(session, keys)
@@ -118,6 +130,7 @@ def lead_frames(session: Session, keys: Sequence[str], salt: str) -> dict[str, p
         "leads": leads,
         "decisions": warehouse_facts.decision_rows(session, keys),
         "sends": sends,
+        "send_variants": variants,
         "follow_up_steps": steps,
         "replies": replies,
     }
