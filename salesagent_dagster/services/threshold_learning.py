@@ -36,7 +36,7 @@ from salesagent_dagster.resources.outreach_settings import OutreachSettings
 from salesagent_dagster.services.warehouse.location import WarehouseLocation, configured_warehouse
 from salesagent_dagster.services.warehouse.lock import warehouse_writer
 from salesagent_dagster.services.warehouse.report import HOW_TO_BUILD, MartsNotBuilt
-from salesagent_dagster.store import audit, controls, threshold_changes, warehouse
+from salesagent_dagster.store import audit, controls, threshold_changes, warehouse, warehouse_marts
 from salesagent_dagster.store.models import utc_now
 
 ACTOR = "threshold_learner"
@@ -82,7 +82,7 @@ def read_figures(location: WarehouseLocation, since: datetime, until: datetime) 
         warehouse_writer(location),
         warehouse.open_warehouse(location.path, location.url, read_only=True) as wh,
     ):
-        if not warehouse.marts_exist(wh, threshold_changes.LEARNER_MARTS):
+        if not warehouse_marts.marts_exist(wh, threshold_changes.LEARNER_MARTS):
             raise missing
         counts = threshold_changes.auto_approved_outcomes(wh, naive[0], naive[1])
     return OutcomeFigures(*counts)

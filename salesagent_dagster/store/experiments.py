@@ -8,7 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from salesagent_dagster.store.models import ExperimentArmStop
-from salesagent_dagster.store.warehouse import Warehouse, marts_exist, marts_schema_of
+from salesagent_dagster.store.warehouse import Warehouse, marts_schema_of
+from salesagent_dagster.store.warehouse_marts import marts_exist
 
 VARIANT_ARMS_MART = "variant_arms"
 

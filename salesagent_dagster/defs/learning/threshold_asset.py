@@ -20,7 +20,10 @@ GROUP = "learning"
 # Monday morning UTC: a full week of sends behind it, and the hourly refresh has run.
 WEEKLY_CRON = "0 6 * * 1"
 # The marts the learner reads (dbt_outreach), as defs/analytics/warehouse_models.py keys them.
-READS = [AssetKey(["warehouse", "send_outcomes"]), AssetKey(["warehouse", "lead_outcomes"])]
+READS = [
+    AssetKey(["warehouse", "marts", "send_outcomes"]),
+    AssetKey(["warehouse", "marts", "lead_outcomes"]),
+]
 
 
 @asset(
