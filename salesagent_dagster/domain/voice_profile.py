@@ -1,7 +1,13 @@
 """A rep's writing voice: how they greet, sign off and how long their sentences run.
 
 Learned from the rep's own sent mail (`learn_voice_profile`) so a draft reads like them,
-with `DEFAULT_VOICE` for a rep we have not learned yet.
+with `DEFAULT_VOICE` for a rep we have not learned yet. Only the rep's own words count:
+quoted history and signatures are cut with the reply reader's `new_text` (one cut for the
+whole product), and the prose ends at the sign-off, so a signature block without a "-- "
+delimiter (name, title, phone) is not read as sentences either.
+
+The profile holds a few words from fixed vocabularies and numbers, never text of a message:
+it may be shown as orchestration metadata (DESIGN I-6).
 """
 
 from __future__ import annotations
@@ -12,13 +18,15 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from salesagent_dagster.domain.replies.new_text import new_text
+
 _GREETING = re.compile(r"^(hi|hey|hello|dear|good (?:morning|afternoon))\b", re.IGNORECASE)
 _SIGN_OFF = re.compile(
     r"^(best|best regards|kind regards|regards|cheers|thanks|thank you|many thanks|"
     r"all the best|talk soon|warmly)[,!.]?$",
     re.IGNORECASE,
 )
-_CONTRACTION = re.compile(r"\b\w+'(?:s|re|ll|ve|d|m|t)\b", re.IGNORECASE)
+_CONTRACTION = re.compile(r"\b\w+['\u2019](?:s|re|ll|ve|d|m|t)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -40,6 +48,17 @@ class VoiceProfile:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def style(self) -> tuple[object, ...]:
+        """What the drafts read of the profile: a new version is learned only when this
+        changes (how many mails it was read from, and its version, are not style)."""
+        return (
+            self.greeting,
+            self.sign_off,
+            self.uses_contractions,
+            self.average_sentence_words,
+            self.exclamations_per_email,
+        )
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> VoiceProfile:
         known = {name: data[name] for name in cls.__dataclass_fields__ if name in data}
@@ -56,22 +75,20 @@ def learn_voice_profile(sent_bodies: Iterable[str]) -> VoiceProfile:
     sentence_lengths: list[int] = []
     contractions = exclamations = samples = 0
     for body in sent_bodies:
-        own_lines = [
-            line.strip()
-            for line in _own_text(body).splitlines()
-            if line.strip() and not line.startswith(">")
-        ]
+        own_lines = [line.strip() for line in new_text(body).splitlines() if line.strip()]
         if not own_lines:
             continue
         samples += 1
         greeting = _GREETING.match(own_lines[0])
         if greeting:
             greetings[greeting.group(1).capitalize()] += 1
-        for line in own_lines[1:]:
+        body_lines = own_lines[1:]
+        for index, line in enumerate(body_lines):
             if _SIGN_OFF.match(line):
                 sign_offs[line.rstrip(",!.").capitalize()] += 1
+                body_lines = body_lines[:index]  # the name and signature block follow
                 break
-        prose = " ".join(own_lines[1:])
+        prose = " ".join(body_lines)
         contractions += len(_CONTRACTION.findall(prose))
         exclamations += prose.count("!")
         for sentence in re.split(r"[.!?]+\s", prose):
@@ -92,9 +109,3 @@ def learn_voice_profile(sent_bodies: Iterable[str]) -> VoiceProfile:
         exclamations_per_email=round(exclamations / samples, 2),
         sample_count=samples,
     )
-
-
-def _own_text(body: str) -> str:
-    """Cut a reply at the quoted original ('On ... wrote:') and at a '-- ' signature."""
-    cut = re.split(r"^On .+wrote:\s*$|^-- ?$", body, maxsplit=1, flags=re.MULTILINE)
-    return cut[0]

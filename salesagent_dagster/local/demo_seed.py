@@ -3,17 +3,38 @@ before, a known-good account, and the bad input a real form collects (role accou
 broken addresses, header injection attempts, card numbers pasted into the message).
 
 Seeded through the emulators' admin routes and HubSpot's real CRM API, so the same code can
-seed an emulator running in another process.
+seed an emulator running in another process. The reps' sent folders (`seed_sent_mail`) go in
+through Gmail's own `messages.insert` with the official client, as an import of old mail
+would; `learn_demo_voices` then runs the weekly voice sensor's tick, so the drafts that
+follow are written in voices learned from that mail.
 """
 
 from __future__ import annotations
 
+import base64
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from typing import TYPE_CHECKING, Any
 
 import requests
 
-from salesagent_dagster.local.sandbox_stack import SANDBOX_HUBSPOT_TOKEN, SANDBOX_SENDER
+from salesagent_dagster.local.sandbox_stack import (
+    SANDBOX_CLIENT_ID,
+    SANDBOX_CLIENT_SECRET,
+    SANDBOX_HUBSPOT_TOKEN,
+    SANDBOX_REFRESH_TOKEN,
+    SANDBOX_SENDER,
+    SECOND_REP,
+    SECOND_REP_REFRESH_TOKEN,
+)
+
+if TYPE_CHECKING:
+    from dagster import DagsterInstance
+
+    from salesagent_dagster.local.one_tick import TickResult
 
 TIMEOUT = 10
 
@@ -134,3 +155,98 @@ def seed_demo(hubspot_url: str, gmail_url: str) -> list[DemoLead]:
     for lead in DEMO_LEADS:
         add_submission(hubspot_url, lead.values, form_id)
     return list(DEMO_LEADS)
+
+
+@dataclass(frozen=True)
+class SentMailSeed:
+    """Mail a rep wrote before the product came: their sent folder, by refresh token."""
+
+    mailbox: str
+    refresh_token: str
+    bodies: tuple[str, ...]
+
+
+# Riley writes long, formal emails; Sam short, casual ones. Replies quote the mail they
+# answer and some carry a signature block: the learner must read past both.
+REP_SENT_MAIL = (
+    SentMailSeed(SANDBOX_SENDER, SANDBOX_REFRESH_TOKEN, (
+        "Dear Jordan,\n\nThank you for taking the time to walk me through your current "
+        "dispatch process during our call on Tuesday afternoon. I have attached the summary "
+        "of the integration options that we discussed with your operations team.\n\n"
+        "Kind regards,\nRiley\n\n-- \nRiley Rep | Senior Account Executive\nSeller "
+        "Example Inc. | +1 415 555 0100",
+        "Dear Mei,\n\nI am writing to confirm that the pilot environment for your team is "
+        "now available and that the onboarding session is scheduled for next Thursday "
+        "morning. Please let me know whether the proposed agenda covers everything you "
+        "would like to review.\n\nKind regards,\nRiley\n\nOn Mon, 3 Mar 2025 at 09:12, "
+        "Mei Chen <mei@example.org> wrote:\n> hey!! can't wait, what's next? cheers",
+        "Dear Tomas,\n\nThank you for the detailed feedback on the proposal that we sent "
+        "to your procurement department last week. We have revised the pricing section so "
+        "that it reflects the volume commitments that you described in your message.\n\n"
+        "Kind regards,\nRiley",
+        "Dear Anika,\n\nFollowing our conversation at the logistics conference in Hamburg, "
+        "I would like to propose a short meeting with your regional managers to discuss "
+        "how the routing module could support your expansion plans for next year.\n\n"
+        "Kind regards,\nRiley\nRiley Rep\nSenior Account Executive, Seller Example Inc.",
+    )),
+    SentMailSeed(SECOND_REP, SECOND_REP_REFRESH_TOKEN, (
+        "Hey Jo,\n\nGreat call today! I'll send the deck over. Talk Friday?\n\nCheers,\n"
+        "Sam\n\n-- \nSam Seller | AE | Seller Example Inc. | +1 415 555 0101",
+        "Hey Lea,\n\nYou're all set. It's live now! Shout if it's not.\n\nCheers,\nSam",
+        "Hey Max,\n\nThanks! That's perfect. We'll go with Tuesday.\n\nCheers,\nSam\n\n"
+        "On Tue, 4 Mar 2025 at 14:02, Max Weber <max@example.org> wrote:\n> Dear Sam, we "
+        "would be grateful if you could kindly confirm whether the proposed meeting time "
+        "on Tuesday afternoon suits your team.",
+        "Hey Ana,\n\nQuick one: can you share the CSV? I'll check it tonight.\n\n"
+        "Cheers,\nSam",
+    )),
+)  # fmt: skip
+
+
+def seed_sent_mail(
+    gmail_url: str, seeds: Sequence[SentMailSeed] = REP_SENT_MAIL, days_ago: int = 30
+) -> int:
+    """Put each rep's earlier mail in their sent folder (`messages.insert`, label SENT),
+    dated over the last `days_ago` days; returns how many messages went in."""
+    from google.oauth2.credentials import Credentials
+    from googleapiclient.discovery import build
+
+    count = 0
+    for seed in seeds:
+        credentials = Credentials(
+            token=None,
+            refresh_token=seed.refresh_token,
+            token_uri=f"{gmail_url}/token",
+            client_id=SANDBOX_CLIENT_ID,
+            client_secret=SANDBOX_CLIENT_SECRET,
+        )
+        service = build(
+            "gmail", "v1", credentials=credentials, static_discovery=True,
+            cache_discovery=False, client_options={"api_endpoint": gmail_url},
+        )  # fmt: skip
+        for index, body in enumerate(seed.bodies):
+            message = EmailMessage()
+            message["From"] = seed.mailbox
+            message["To"] = f"customer{index}@example.org"
+            message["Subject"] = f"Our conversation ({index + 1})"
+            sent_at = datetime.now(UTC) - timedelta(days=days_ago - index)
+            message["Date"] = format_datetime(sent_at)
+            message["Message-ID"] = make_msgid(domain=seed.mailbox.rsplit("@", 1)[-1])
+            message.set_content(body)
+            raw = base64.urlsafe_b64encode(message.as_bytes()).decode("ascii")
+            service.users().messages().insert(
+                userId="me", body={"raw": raw, "labelIds": ["SENT"]},
+                internalDateSource="dateHeader",
+            ).execute()  # fmt: skip
+            count += 1
+    return count
+
+
+def learn_demo_voices(instance: DagsterInstance) -> TickResult:
+    """One tick of the weekly voice sensor, its runs in this process: every connected
+    mailbox's `voice_profile` learned from its sent folder."""
+    from salesagent_dagster.definitions import build_definitions
+    from salesagent_dagster.defs.voice.voice_sensor import VOICE_SENSOR_NAME
+    from salesagent_dagster.local.one_tick import run_one_tick
+
+    return run_one_tick(instance, build_definitions(), (VOICE_SENSOR_NAME,))

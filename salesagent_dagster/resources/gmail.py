@@ -9,7 +9,7 @@ and the caller reconciles by Message-ID (DESIGN I-1, I-14).
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -61,6 +61,18 @@ class EarlierMessage:
     message_id: str  # the RFC 5322 Message-ID header, with its angle brackets
     subject: str
     references: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SentMail:
+    """One message of the rep's sent folder, as the voice learner reads it."""
+
+    gmail_id: str
+    message_id: str  # the RFC 5322 Message-ID header, as sent
+    # Bulk or product mail carries RFC 8058's List-Unsubscribe-Post (ours always does);
+    # mail a person writes by hand never does.
+    one_click_unsubscribe: bool
+    text: str  # the text/plain body ('' when the message has none)
 
 
 @dataclass(frozen=True)
@@ -248,15 +260,49 @@ class GmailResource(ConfigurableResource):
             references=tuple(headers.get("references", "").split()),
         )
 
-    def recent_sent_bodies(self, limit: int = 50) -> list[str]:
-        """Plain-text bodies of the rep's own recent mail, for learning their voice."""
-        bodies = []
-        for ref in self._list("in:sent -in:drafts", max_results=limit):
-            message = self._get_message(ref["id"], "full")
-            text = _plain_text(message.get("payload") or {})
-            if text:
-                bodies.append(text)
-        return bodies
+    def sent_mail(
+        self, skip_gmail_ids: Collection[str] = frozenset(), page_size: int = 100
+    ) -> Iterator[SentMail]:
+        """The rep's sent mail, newest first, page by page as the caller reads on
+        (`in:sent -in:drafts`; Gmail's sent folder also holds mail sent by apps in the
+        rep's name, ours included: the caller tells them apart by the headers given here).
+        Messages in `skip_gmail_ids` are not fetched at all."""
+        page_token: str | None = None
+        while True:
+
+            def list_page(token: str | None = page_token) -> dict[str, Any]:
+                return dict(
+                    self.service.users()
+                    .messages()
+                    .list(
+                        userId="me",
+                        q="in:sent -in:drafts",
+                        pageToken=token,
+                        maxResults=page_size,
+                        includeSpamTrash=False,
+                    )
+                    .execute(num_retries=2)
+                )
+
+            answer = self._call("messages.list", list_page)
+            for ref in answer.get("messages", []):
+                if ref["id"] in skip_gmail_ids:
+                    continue
+                message = self._get_message(ref["id"], "full")
+                payload = message.get("payload") or {}
+                headers = {
+                    str(header.get("name", "")).lower(): str(header.get("value", ""))
+                    for header in payload.get("headers", [])
+                }
+                yield SentMail(
+                    gmail_id=str(ref["id"]),
+                    message_id=headers.get("message-id", "").strip(),
+                    one_click_unsubscribe="list-unsubscribe-post" in headers,
+                    text=_plain_text(payload),
+                )
+            page_token = answer.get("nextPageToken")
+            if not page_token:
+                return
 
     # -- listening: the mailbox's history ----------------------------------------------------
 

@@ -4,7 +4,8 @@ The step answers the email before it in the same Gmail thread (threadId of our f
 In-Reply-To the previous step's Message-ID, References the whole chain), with the first
 email's subject as a reply, so the recipient's client and Gmail keep one conversation. At
 send time the gate checks the stored bytes (the subject and text read back from them) with
-every rule the first email passed.
+every rule the first email passed. It is written in the mailbox's current learned voice
+(store.voice_profiles), which may be a newer version than the first email's.
 """
 
 from __future__ import annotations
@@ -20,10 +21,9 @@ from salesagent_dagster.domain.mime_message import (
     encode_for_gmail,
     new_message_id,
 )
-from salesagent_dagster.domain.voice_profile import VoiceProfile
 from salesagent_dagster.resources.outreach_settings import OutreachSettings
 from salesagent_dagster.services.outgoing_email import LeadEmail, outgoing_email_for
-from salesagent_dagster.store import send_ledger
+from salesagent_dagster.store import send_ledger, voice_profiles
 from salesagent_dagster.store.models import Draft, OutboxMessage
 
 
@@ -52,7 +52,9 @@ def compose_follow_up_message(
     composed = compose_follow_up(
         plan_step,
         FollowUpFacts(base.lead.first_name, base.lead.company, base.draft.subject),
-        VoiceProfile.from_dict(base.draft.voice_profile or {}),
+        # The mailbox's voice as learned now, not as it was when the first email was drafted:
+        # a week's more sent mail may have taught us more about how the rep writes.
+        voice_profiles.voice_for(session, sender_email),
         outreach.sender_identity(sender_name, sender_email),
         base.email.unsubscribe_url,
     )

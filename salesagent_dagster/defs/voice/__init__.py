@@ -1,0 +1,1 @@
+"""Voice profiles learned from each connected mailbox's sent mail, refreshed weekly."""
