@@ -24,7 +24,7 @@ import requests
 from dagster import DagsterInstance
 
 from salesagent_dagster.cli.process_command import process_once
-from salesagent_dagster.cli.report_command import format_report
+from salesagent_dagster.cli.report_command import experiment_verdicts, format_report
 from salesagent_dagster.local.demo_push import (
     SANDBOX_HUBSPOT_CLIENT_SECRET,
     push_submissions_to,
@@ -36,11 +36,22 @@ from salesagent_dagster.local.demo_returns import (
     describe_follow_ups,
     drafted_first_emails,
 )
-from salesagent_dagster.local.demo_seed import DEMO_RETURN_PATH_LEADS, add_submission, seed_demo
+from salesagent_dagster.local.demo_seed import (
+    DEMO_RETURN_PATH_LEADS,
+    add_submission,
+    learn_demo_voices,
+    seed_demo,
+    seed_sent_mail,
+)
 from salesagent_dagster.local.edge_thread import edge_context_linking_here, serving_edge
 from salesagent_dagster.local.instance import start_local_instance
 from salesagent_dagster.local.one_tick import QUIET_CONSOLE
-from salesagent_dagster.local.sandbox_stack import SANDBOX_SENDER, apply_env, running_sandbox
+from salesagent_dagster.local.sandbox_stack import (
+    SANDBOX_SENDER,
+    SECOND_REP,
+    apply_env,
+    running_sandbox,
+)
 from salesagent_dagster.services.warehouse.report import read_report
 from salesagent_dagster.settings import dagster_home, resources_from_env
 
@@ -69,6 +80,12 @@ def demo(keep: bool) -> None:
             push_submissions_to(
                 stack.hubspot.url, f"{edge_url}/webhooks/hubspot", SANDBOX_HUBSPOT_CLIENT_SECRET
             )
+            # The reps' earlier mail in their sent folders, and the weekly voice sensor's
+            # pass over it: the drafts below are written in each rep's own voice.
+            seed_sent_mail(stack.gmail.url)
+            with DagsterInstance.get() as instance:
+                learn_demo_voices(instance)
+            click.echo(_learned_voices())
             leads = seed_demo(stack.hubspot.url, stack.gmail.url)
             for lead in DEMO_RETURN_PATH_LEADS:
                 add_submission(stack.hubspot.url, lead.values)
@@ -91,6 +108,25 @@ def demo(keep: bool) -> None:
     click.echo(f"\n{_warehouse_report()}")
 
 
+def _learned_voices() -> str:
+    """The voice each demo rep's sent folder taught (its fields, never the mail)."""
+    from salesagent_dagster.store.voice_profiles import voice_for
+
+    resources = resources_from_env(resolve_secrets=True)
+    lines = ["The weekly voice sensor read the reps' sent folders:"]
+    with resources.app_store.session() as session:
+        for mailbox in (SANDBOX_SENDER, SECOND_REP):
+            voice = voice_for(session, mailbox)
+            if not voice.version:  # not connected in the demo: nothing learned
+                continue
+            lines.append(
+                f"  {mailbox}: v{voice.version} from {voice.sample_count} emails, greets "
+                f"'{voice.greeting}', signs off '{voice.sign_off}', "
+                f"{'brief' if voice.is_brief else 'standard'} template"
+            )
+    return "\n".join(lines) + "\n"
+
+
 def _warehouse_report() -> str:
     """The refresh_warehouse job of the assembled code location, then what `salesagent
     report` prints."""
@@ -107,6 +143,7 @@ def _warehouse_report() -> str:
     return (
         "The analytics warehouse, refreshed (export + dbt build; `salesagent report`):\n"
         + format_report(read_report())
+        + f"\n\n{experiment_verdicts()}"
     )
 
 

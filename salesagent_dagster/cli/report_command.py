@@ -48,6 +48,10 @@ def report(since: timedelta | None, png_dir: Path | None) -> None:
     except MartsNotBuilt as error:
         raise click.ClickException(str(error)) from None
     click.echo(format_report(result))
+    if since is None:
+        # Scored all-time, as the experiment_results asset scores them: a window would name
+        # winners on a part of the evidence.
+        click.echo(f"\n{experiment_verdicts()}")
     if png_dir is not None:
         from salesagent_dagster.services.warehouse.charts import write_charts
 
@@ -101,6 +105,39 @@ def format_report(report: WarehouseReport) -> str:
         f"Speed to lead\n{speed}{percentiles}\n\n"
         f"Experiment arms (first emails)\n{arms}{no_arms}"
     )
+
+
+def experiment_verdicts() -> str:
+    """Each experiment's arms scored on positive replies (Beta-Binomial, P(best), the
+    minimum sample, harm stops), read-only: the experiment_results asset records stops."""
+    from salesagent_dagster.services.experiments import experiment_results
+    from salesagent_dagster.settings import resources_from_env
+
+    resources = resources_from_env(resolve_secrets=True)
+    try:
+        scores = experiment_results(resources.app_store, resources.outreach.experiments())
+    except MartsNotBuilt as error:
+        return f"Experiments: {error}"
+    sections = []
+    for score in scores:
+        table = format_table(
+            ["arm", "first emails", "positive", "posterior mean", "95% credible", "P(best)",
+             "status"],
+            [
+                (
+                    arm.arm, arm.sends, _percent(arm.positive_rate), f"{arm.posterior_mean:.1%}",
+                    f"{arm.interval[0]:.1%}-{arm.interval[1]:.1%}",
+                    "-" if arm.p_best is None else f"{arm.p_best:.2f}",
+                    "winner" if arm.arm == score.winner
+                    else f"stopped: {arm.stop_reason}" if arm.stopped else "running",
+                )
+                for arm in score.arms
+            ],
+        )  # fmt: skip
+        sections.append(
+            f"Experiment {score.experiment} (positive replies)\n{table}\n{score.verdict}."
+        )
+    return "\n\n".join(sections) if sections else "No experiments in the policy file."
 
 
 def _percent(share: float | None) -> str:

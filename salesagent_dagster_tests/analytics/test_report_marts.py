@@ -268,3 +268,26 @@ def test_the_new_columns_dimensions_and_variant_arms_on_postgres(postgres_databa
     }  # fmt: skip
     assert sorted(s for d, _, s in dims if d == "voice_profile") == [1, 2, 2]
     assert types == ["character varying"] * 2 + ["integer"] * 5
+
+
+def test_report_scores_the_policy_s_experiments_on_the_marts(built, tmp_path):
+    policy = tmp_path / "experiments.toml"
+    policy.write_text(
+        '[[experiments]]\nname = "subject_line"\nenabled = true\n'
+        '[[experiments.arms]]\nname = "long"\n'
+        '[[experiments.arms]]\nname = "short"\nsubject = "Your demo$about"\n'
+    )
+    app_db = f"sqlite:///{tmp_path / 'stops.db'}"
+    migrate(app_db)
+    env = {"SALESAGENT_EXPERIMENTS_FILE": str(policy), "SALESAGENT_DATABASE_URL": app_db}
+    try:
+        with environment_overridden(env):
+            outcome = CliRunner().invoke(report, [])
+    finally:
+        dispose_engine(app_db)
+
+    assert outcome.exit_code == 0, outcome.output
+    verdicts = outcome.output.split("Experiment subject_line (positive replies)", 1)[1]
+    rows = {line.split()[0]: line.split() for line in verdicts.splitlines()[3:5]}
+    assert (rows["long"][1], rows["short"][1]) == ("1", "2")  # first emails, from variant_arms
+    assert "every arm needs" in verdicts  # far below the minimum sample: no winner named
