@@ -38,6 +38,8 @@ def serve(host: str, port: int | None, surface: str) -> None:
         # The link's query carries its signature: keep URLs out of the access log.
         access_log=False,
         server_header=False,
-        # Behind a TLS-terminating proxy; the routes build no absolute URLs from the request.
+        # Behind a TLS-terminating proxy: the webhook's signature covers the URL HubSpot
+        # called, so the scheme comes from X-Forwarded-Proto of the addresses in
+        # FORWARDED_ALLOW_IPS (uvicorn's; default 127.0.0.1), the host from Host.
         proxy_headers=True,
     )
