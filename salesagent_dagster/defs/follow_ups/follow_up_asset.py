@@ -36,6 +36,7 @@ from salesagent_dagster.resources.gmail import GmailResource
 from salesagent_dagster.resources.outreach_settings import OutreachSettings
 from salesagent_dagster.services.follow_ups import follow_up_gmail, run_step
 from salesagent_dagster.services.mailboxes import noting_revoked
+from salesagent_dagster.store import voice_profiles
 
 FOLLOW_UP_EMAIL_KEY = AssetKey("follow_up_email")
 PACING_MAX_WAITS = 600
@@ -76,10 +77,14 @@ def follow_up_email(
                 max_retries=PACING_MAX_WAITS,
                 seconds_to_wait=outcome.wait_seconds + random.uniform(0, 0.5),  # noqa: S311
             )
+    with app_store.session() as session:
+        # The voice the follow-up writer reads (the mailbox's current one), by version only.
+        voice_version = voice_profiles.voice_for(session, rep_gmail.sender_email).version
     metadata: dict[str, Any] = {
         "step": config.step,
         "status": str(outcome.status),  # plain text: Dagster's metadata takes no enums
         "reason": outcome.reason,
+        "voice_profile_version": voice_version,
     }
     if outcome.is_final:
         yield Output(None, metadata={**metadata, **outcome.metadata})
