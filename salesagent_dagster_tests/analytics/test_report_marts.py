@@ -20,6 +20,7 @@ from dagster import AssetKey, materialize
 from sqlalchemy import create_engine, text
 
 from salesagent_dagster.cli.report_command import report
+from salesagent_dagster.defs.analytics.partial_parse import kept_partial_parse
 from salesagent_dagster.defs.analytics.warehouse_models import (
     dbt_project,
     dbt_resource,
@@ -291,3 +292,18 @@ def test_report_scores_the_policy_s_experiments_on_the_marts(built, tmp_path):
     rows = {line.split()[0]: line.split() for line in verdicts.splitlines()[3:5]}
     assert (rows["long"][1], rows["short"][1]) == ("1", "2")  # first emails, from variant_arms
     assert "every arm needs" in verdicts  # far below the minimum sample: no winner named
+
+
+def test_the_next_build_reuses_the_last_build_s_parse(built, capfd):
+    location, _ = built
+    assert kept_partial_parse(location).exists()  # left by the module's build
+    capfd.readouterr()
+    project = dbt_project()
+    result = materialize(
+        [warehouse_models_for(project)],
+        resources={"dbt": dbt_resource(project, location)},
+        raise_on_error=False,
+    )
+    assert result.success
+    # dbt says this when it must parse the whole project again (it echoes to stdout).
+    assert "Unable to do partial parsing" not in capfd.readouterr().out

@@ -17,6 +17,10 @@ from typing import Any
 from dagster import AssetExecutionContext, AssetKey, AssetMaterialization, MetadataValue, Output
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
+from salesagent_dagster.defs.analytics.partial_parse import (
+    keep_partial_parse,
+    restore_partial_parse,
+)
 from salesagent_dagster.services.warehouse.charts import CHART_MARTS, as_markdown, render_charts
 from salesagent_dagster.services.warehouse.location import WarehouseLocation, configured_warehouse
 from salesagent_dagster.services.warehouse.lock import warehouse_writer
@@ -97,6 +101,7 @@ def warehouse_models_for(project: DbtProject) -> Any:
             dbt_environment(location),
             tempfile.TemporaryDirectory(prefix="dbt_outreach-") as artifacts,
         ):
+            restore_partial_parse(location, Path(artifacts))
             invocation = dbt.cli(
                 ["build"], context=context, target_path=Path(artifacts), raise_on_error=False
             )
@@ -115,6 +120,7 @@ def warehouse_models_for(project: DbtProject) -> Any:
             for event in held:
                 extra = charts.get(_mart_name(context, event), {})
                 yield event.with_metadata({**event.metadata, **extra})
+            keep_partial_parse(location, Path(artifacts))
         error = invocation.get_error()
         if error is not None:
             raise error
