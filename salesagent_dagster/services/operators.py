@@ -102,7 +102,7 @@ def sign_in(session: Session, name: str, password: str, address: str) -> SignIn:
     except (VerificationError, InvalidHashError):
         verified = False
     if not verified or operator is None:
-        store.record_failed_sign_in(session, name, address)
+        store.record_failed_sign_in(session, name, address, forget_before=since)
         return SignIn(None)
     store.forget_failed_sign_ins(session, name)
     if _hasher.check_needs_rehash(operator.password_hash):

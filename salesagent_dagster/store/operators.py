@@ -48,7 +48,12 @@ def disable_operator(session: Session, name: str, *, actor: str) -> bool:
     return True
 
 
-def record_failed_sign_in(session: Session, account: str, address: str) -> None:
+def record_failed_sign_in(
+    session: Session, account: str, address: str, *, forget_before: datetime
+) -> None:
+    """Rows older than `forget_before` count for nothing any more and are dropped here, so
+    the table stays as small as the window."""
+    session.execute(delete(SignInAttempt).where(SignInAttempt.at < forget_before))
     session.add(SignInAttempt(account=account[:120], address=address[:64]))
 
 
