@@ -14,6 +14,7 @@ from salesagent_dagster.cli.gmail_commands import gmail
 from salesagent_dagster.cli.health_command import health
 from salesagent_dagster.cli.kill_switch_command import kill_switch
 from salesagent_dagster.cli.learner_commands import learner
+from salesagent_dagster.cli.operators_commands import operators
 from salesagent_dagster.cli.privacy_commands import erase, export, retention
 from salesagent_dagster.cli.process_command import process
 from salesagent_dagster.cli.report_command import report
@@ -33,5 +34,6 @@ def main() -> None:
 for command in (
     demo, process, sandbox, ui, doctor, db, bench, dead_letters_command, gmail, review,
     kill_switch, health, erase, export, retention, backup, restore, serve, report, learner,
+    operators,
 ):  # fmt: skip
     main.add_command(command)

@@ -237,6 +237,10 @@ def approve_all(
 def _launch(partition_key: str, **config: Any) -> ReviewRun:
     from salesagent_dagster.definitions import build_definitions
 
+    # The audit says the reviewer is this machine's login only when the name is that login.
+    config["reviewer_kind"] = (
+        "os_user" if config.get("reviewer") == getpass.getuser() else "declared"
+    )
     prepare_dagster_home()
     with DagsterInstance.get() as instance:
         return run_review(

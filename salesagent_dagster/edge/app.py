@@ -20,6 +20,7 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
 from salesagent_dagster.edge.context import EdgeContext
+from salesagent_dagster.edge.desk_pages import desk_routes
 from salesagent_dagster.edge.health import health_routes
 from salesagent_dagster.edge.hubspot_webhook import hubspot_webhook_routes
 from salesagent_dagster.edge.pages import STYLE_HASH
@@ -30,7 +31,7 @@ Surface = Literal["public", "internal", "all"]
 RouteGroup = Callable[[EdgeContext], list[BaseRoute]]
 
 PUBLIC: tuple[RouteGroup, ...] = (unsubscribe_routes, hubspot_webhook_routes)
-INTERNAL: tuple[RouteGroup, ...] = ()
+INTERNAL: tuple[RouteGroup, ...] = (desk_routes,)
 SURFACES: dict[str, tuple[RouteGroup, ...]] = {
     "public": PUBLIC,
     "internal": INTERNAL,

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from salesagent_dagster.resources.app_store import AppStoreResource
 from salesagent_dagster.resources.dagster_webserver import DagsterWebserverClient
+from salesagent_dagster.resources.gmail import GmailResource
 from salesagent_dagster.resources.hubspot import HubSpotResource
 from salesagent_dagster.resources.outreach_settings import OutreachSettings
 from salesagent_dagster.services.pushed_runs import start_pushed_runs
+from salesagent_dagster.services.review import ReviewRun
 from salesagent_dagster.settings import load_settings, resources_from_env
 
 
@@ -22,6 +25,12 @@ class EdgeContext:
     hubspot_client_secret: str = ""
     # Starts the runs of leads the webhook stored, after its answer (None: the sensor does).
     start_runs: Callable[[Sequence[str]], None] | None = None
+    # The review desk: the rep's Gmail resource (an edit's footer names the lead's mailbox),
+    # and what runs one lead's `review_lead` job with the given op config until it ends
+    # (services.review.run_review, as the CLI does). None: the desk is read-only.
+    gmail: GmailResource | None = None
+    run_review: Callable[[str, dict[str, Any]], ReviewRun] | None = None
+    review_sla_minutes: float = 60.0
 
     @classmethod
     def from_env(cls) -> EdgeContext:
@@ -44,4 +53,6 @@ class EdgeContext:
             resources.outreach,
             hubspot_client_secret=settings.hubspot_client_secret,
             start_runs=start_runs,
+            gmail=resources.gmail,
+            review_sla_minutes=settings.review_sla_minutes,
         )

@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy import DateTime as _SqlDateTime
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -202,6 +203,11 @@ class ReviewDecision(Base):
     reason: Mapped[str] = mapped_column(Text)
     draft_version: Mapped[int] = mapped_column(Integer)  # the version approved or rejected
     overridden_rules: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # How the reviewer is known (DESIGN I-13): signed_in (the desk's authenticated operator),
+    # os_user (the CLI's login) or declared (a name typed into the Launchpad).
+    reviewer_kind: Mapped[str] = mapped_column(
+        String(16), default="declared", server_default="declared"
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
 
 
@@ -511,3 +517,37 @@ class KnownGoodRecipient(Base):
     email_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     source: Mapped[str] = mapped_column(String(40))  # positive_reply | ...
     added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class Operator(Base):
+    """Someone who may sign in to the review desk; the password as an argon2 hash only."""
+
+    __tablename__ = "operators"
+
+    name: Mapped[str] = mapped_column(String(120), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))  # viewer | reviewer | admin
+    password_hash: Mapped[str] = mapped_column(String(255))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class SignInAttempt(Base):
+    """Failed sign-ins, counted per account and per address to slow guessing down."""
+
+    __tablename__ = "sign_in_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account: Mapped[str] = mapped_column(String(120), index=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now, index=True)
+
+
+class DeskKey(Base):
+    """The desk's signing key, made on first use and shared through the app DB by every edge
+    process and the review job (sessions, CSRF and identity proofs)."""
+
+    __tablename__ = "desk_keys"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    secret: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)

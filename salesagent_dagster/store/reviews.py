@@ -33,6 +33,7 @@ def record_review(session: Session, review: ReviewDecision) -> ReviewDecision:
             "draft_version": review.draft_version,
             "reason": review.reason,
             "overridden_rules": list(review.overridden_rules),
+            "reviewer_kind": review.reviewer_kind,
         },
     )
     return review

@@ -2,7 +2,7 @@
 
 from collections.abc import Iterator
 
-from dagster import AssetExecutionContext, MaterializeResult, asset
+from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
 from salesagent_dagster.defs.leads.lead_assets import GROUP, enrichment
 from salesagent_dagster.defs.partitions import submissions_partitions
@@ -103,7 +103,9 @@ def draft(
             "voice_profile_version": saved.voice_version,
             # Experiment and arm names from the policy file: no PII.
             "variant": saved.variant or {},
-            "preview": f"Subject: {saved.subject}\n\n{saved.body_text[:PREVIEW_CHARS]}",
+            "preview": MetadataValue.md(
+                f"**Subject:** {saved.subject}\n\n{saved.body_text[:PREVIEW_CHARS]}"
+            ),
         }
     )
 

@@ -47,6 +47,13 @@ class ReviewConfig(Config):
     override_rules: list[str] = Field(
         default=[], description="Soft rules you take responsibility for, e.g. ['competitor']"
     )
+    reviewer_kind: str = Field(
+        default="declared",
+        description="How the reviewer is known: a name typed here is recorded as declared",
+    )
+    identity_proof: str = Field(
+        default="", description="Set by the review desk only: proves a signed-in operator"
+    )
 
 
 @asset(
@@ -80,6 +87,8 @@ def operator_review(
         new_subject=config.new_subject,
         new_body=config.new_body,
         override_rules=tuple(config.override_rules),
+        reviewer_kind=config.reviewer_kind,
+        identity_proof=config.identity_proof,
     )
     with app_store.session() as session:
         result = apply_review(

@@ -1,0 +1,32 @@
+"""`salesagent operators add` keeps only a hash, refuses weak input, and the name can sign in."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+
+from salesagent_dagster.cli import main
+from salesagent_dagster.services.operators import sign_in
+from salesagent_dagster.store.database import session_scope
+from salesagent_dagster.store.models import Operator
+
+
+def test_operators_add_stores_an_argon2_hash_that_signs_in(dagster_home):
+    from salesagent_dagster.settings import database_url
+
+    url = database_url()
+    runner = CliRunner()
+    assert runner.invoke(main, ["db", "upgrade"]).exit_code == 0
+    added = runner.invoke(main, ["operators", "add", "mia", "--role", "admin"],
+                          input="correct horse battery\n")  # fmt: skip
+    assert added.exit_code == 0, added.output
+    short = runner.invoke(main, ["operators", "add", "tom"], input="short\n")
+    assert short.exit_code != 0 and "at least 12 characters" in short.output
+    with session_scope(url) as session:
+        mia = session.get(Operator, "mia")
+        assert mia is not None and mia.role == "admin"
+        assert mia.password_hash.startswith("$argon2id$")
+        assert "correct horse" not in mia.password_hash
+        assert session.get(Operator, "tom") is None
+        assert sign_in(session, "mia", "correct horse battery", "127.0.0.1").role == "admin"
+    listed = runner.invoke(main, ["operators", "list"])
+    assert "mia" in listed.output and "admin" in listed.output
