@@ -1,5 +1,5 @@
-"""`salesagent serve`: the edge service (one-click unsubscribe and health now; later the
-HubSpot webhook, the review desk and `/metrics`) on uvicorn.
+"""`salesagent serve`: the edge service (one-click unsubscribe, the HubSpot webhook, the
+review desk, health) on uvicorn.
 
 The public surface is what a deployment publishes to the internet; the internal one
 (operators' pages) runs as a second process on a port that is never published. The app
@@ -12,7 +12,13 @@ from __future__ import annotations
 import click
 
 SURFACES = ("public", "internal", "all")
-APP_FACTORY = "salesagent_dagster.edge.app:{surface}_app"
+# The operators' surfaces carry the review desk, whose actions run the code location's
+# review_lead job: their factories are local.desk_edge's, which wires the two.
+APP_FACTORIES = {
+    "public": "salesagent_dagster.edge.app:public_app",
+    "internal": "salesagent_dagster.local.desk_edge:internal_app",
+    "all": "salesagent_dagster.local.desk_edge:all_app",
+}
 DEFAULT_PORTS = {"public": 8080, "internal": 8081, "all": 8080}
 
 
@@ -31,7 +37,7 @@ def serve(host: str, port: int | None, surface: str) -> None:
     import uvicorn
 
     uvicorn.run(
-        APP_FACTORY.format(surface=surface),
+        APP_FACTORIES[surface],
         factory=True,
         host=host,
         port=DEFAULT_PORTS[surface] if port is None else port,

@@ -17,13 +17,11 @@ from pathlib import Path
 import pytest
 from dagster import DagsterInstance
 
-from salesagent_dagster.definitions import build_definitions
 from salesagent_dagster.edge.context import EdgeContext
 from salesagent_dagster.local.demo_seed import add_submission
-from salesagent_dagster.local.one_tick import QUIET_CONSOLE
+from salesagent_dagster.local.desk_edge import desk_context
 from salesagent_dagster.services.operators import hash_password
-from salesagent_dagster.services.review import run_review
-from salesagent_dagster.settings import load_settings, resources_from_env
+from salesagent_dagster.settings import resources_from_env
 from salesagent_dagster.store import reviews, suppression
 from salesagent_dagster.store.operators import save_operator
 from salesagent_dagster_tests.edge.edge_server import serving
@@ -35,7 +33,9 @@ from salesagent_dagster_tests.integration.pipeline_harness import (
 
 HERE = Path(__file__).resolve().parent
 BROWSER_DIR = HERE / "browser"
-SCREENSHOTS = HERE.parents[1] / "docs" / "screenshots"
+# The README's screenshots are refreshed only when asked (SALESAGENT_SCREENSHOTS=1): a test
+# run must not rewrite tracked files; otherwise they go to the test's own directory.
+README_SCREENSHOTS = HERE.parents[1] / "docs" / "screenshots"
 CHROMIUM = os.environ.get("SALESAGENT_CHROMIUM", "/usr/bin/chromium")
 PASSWORD = "reviewer-password-for-the-browser"
 NAMES = ("ivy", "kim", "jon", "ned", "lou")
@@ -71,7 +71,9 @@ def waiting_lead(sandbox, instance, name: str) -> str:
     return outcome.partition_key
 
 
-def test_an_operator_clears_a_queue_of_five_in_a_browser(sandbox, dagster_home, monkeypatch):
+def test_an_operator_clears_a_queue_of_five_in_a_browser(
+    sandbox, dagster_home, monkeypatch, tmp_path
+):
     node = browser_or_skip()
     monkeypatch.setenv("ALLOW_REAL_SENDS", "true")
     with DagsterInstance.get() as instance:
@@ -82,19 +84,14 @@ def test_an_operator_clears_a_queue_of_five_in_a_browser(sandbox, dagster_home, 
             # Ned unsubscribed after his draft was written: a hard rule no approval passes.
             fingerprint = resources.outreach.fingerprint("ned@quietfarm.co")
             suppression.suppress(session, fingerprint, "unsubscribed")
-        definitions = build_definitions()
 
         def make_context(url: str) -> EdgeContext:
-            return EdgeContext(
-                resources.app_store, resources.hubspot, resources.outreach,
-                gmail=resources.gmail,
-                run_review=lambda key, config: run_review(
-                    instance, definitions, key, config, run_config=QUIET_CONSOLE
-                ),
-                review_sla_minutes=load_settings().review_sla_minutes,
-            )  # fmt: skip
+            # What `salesagent serve --surface internal` serves: the desk's actions run the
+            # review_lead job in the edge's process, on this instance.
+            return desk_context()
 
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shots = README_SCREENSHOTS if os.environ.get("SALESAGENT_SCREENSHOTS") else tmp_path
+        shots.mkdir(parents=True, exist_ok=True)
         plan = {"name": "rita", "password": PASSWORD, "approve": "Ivy", "edit": "Kim",
                 "reject": "Jon", "refused": "Ned", "bulk_search": "lou"}  # fmt: skip
         with serving(make_context, "internal") as (url, _):
@@ -102,7 +99,7 @@ def test_an_operator_clears_a_queue_of_five_in_a_browser(sandbox, dagster_home, 
                 [node, str(BROWSER_DIR / "clear_queue.mjs")],
                 cwd=BROWSER_DIR, capture_output=True, text=True, timeout=240, check=False,
                 env={**os.environ, "DESK_URL": url, "CHROMIUM": CHROMIUM,
-                     "SHOTS": str(SCREENSHOTS), "PLAN": json.dumps(plan)},
+                     "SHOTS": str(shots), "PLAN": json.dumps(plan)},
             )  # fmt: skip
         assert done.returncode == 0, done.stderr
         report = json.loads(done.stdout.strip().splitlines()[-1])
