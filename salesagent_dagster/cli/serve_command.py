@@ -32,7 +32,12 @@ DEFAULT_PORTS = {"public": 8080, "internal": 8081, "all": 8080}
     "--surface", type=click.Choice(SURFACES), default="public", show_default=True,
     help="public: what the internet may reach; internal: operators only; all: both (local).",
 )  # fmt: skip
-def serve(host: str, port: int | None, surface: str) -> None:
+@click.option(
+    "--forwarded-allow-ips", default=None,
+    help="Proxies whose X-Forwarded-* headers are believed (uvicorn's; default 127.0.0.1, "
+    "or FORWARDED_ALLOW_IPS).",
+)  # fmt: skip
+def serve(host: str, port: int | None, surface: str, forwarded_allow_ips: str | None) -> None:
     """Run the edge service (ASGI on uvicorn) until stopped."""
     import uvicorn
 
@@ -48,4 +53,5 @@ def serve(host: str, port: int | None, surface: str) -> None:
         # called, so the scheme comes from X-Forwarded-Proto of the addresses in
         # FORWARDED_ALLOW_IPS (uvicorn's; default 127.0.0.1), the host from Host.
         proxy_headers=True,
+        forwarded_allow_ips=forwarded_allow_ips,
     )

@@ -35,10 +35,10 @@ DOCKERFILE = (REPO_ROOT / "Dockerfile").read_text()
 def test_the_production_topology_is_all_there():
     services = compose_services()
     assert set(services) == {
-        "postgres", "minio", "create_bucket", "migrate", "user_code", "webserver", "daemon",
-        "edge", "edge_internal",
+        "postgres", "minio", "create_bucket", "migrate", "user_code", "webserver",
+        "webserver_readonly", "daemon", "edge", "edge_internal", "proxy",
     }  # fmt: skip
-    for name in ("postgres", "minio", "create_bucket"):
+    for name in ("postgres", "minio", "create_bucket", "proxy"):
         image = services[name]["image"]
         assert re.search(r":[\w.-]+$", image) and not image.endswith(":latest"), image
     for name in DAGSTER_SERVICES + EDGE_SERVICES:
