@@ -1,0 +1,164 @@
+"""Read-only aggregates of the app DB for `/metrics` and `salesagent status`.
+
+Every query is one GROUP BY, COUNT, MIN or MAX, so a scrape costs a few index scans, not a
+row per lead in Python. Mailboxes come out as addresses: the caller hashes them before they
+become a label (no PII in metrics). Nothing here writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import ColumnElement, Float, case, cast, exists, func, literal, select
+from sqlalchemy.orm import QueryableAttribute, Session
+
+from salesagent_dagster.domain.approval_rules import Outcome
+from salesagent_dagster.store.deferrals import HELD_BY_KILL_SWITCH
+from salesagent_dagster.store.models import (
+    CircuitBreakerRow,
+    InboundMessage,
+    Lead,
+    ReviewDecision,
+    SendDecision,
+    SendDeferral,
+    SendLedgerEntry,
+    Submission,
+    Suppression,
+)
+
+
+def submissions_by_status(session: Session) -> dict[str, int]:
+    """accepted | rejected: the inbox's `status` index."""
+    rows = session.execute(select(Submission.status, func.count()).group_by(Submission.status))
+    return {status: count for status, count in rows}
+
+
+def leads_by_qualification(session: Session) -> dict[bool, int]:
+    rows = session.execute(select(Lead.qualified, func.count()).group_by(Lead.qualified))
+    return {bool(qualified): count for qualified, count in rows}
+
+
+def latest_decisions_by_outcome(session: Session) -> dict[str, int]:
+    """Each lead's newest send decision (an operator's edit adds one), by outcome."""
+    newest = select(func.max(SendDecision.id)).group_by(SendDecision.partition_key)
+    rows = session.execute(
+        select(SendDecision.outcome, func.count())
+        .where(SendDecision.id.in_(newest))
+        .group_by(SendDecision.outcome)
+    )
+    return {outcome: count for outcome, count in rows}
+
+
+def operator_rejections(session: Session) -> int:
+    return (
+        session.scalar(
+            select(func.count(func.distinct(ReviewDecision.partition_key))).where(
+                ReviewDecision.action == "reject"
+            )
+        )
+        or 0
+    )
+
+
+def ledger_by_mailbox(session: Session) -> list[tuple[str, int, str, int]]:
+    """(mailbox, step, state, count) over the send ledger: sends, drafts and the unclear."""
+    rows = session.execute(
+        select(
+            SendLedgerEntry.mailbox, SendLedgerEntry.step, SendLedgerEntry.state, func.count()
+        ).group_by(SendLedgerEntry.mailbox, SendLedgerEntry.step, SendLedgerEntry.state)
+    )
+    return [(mailbox, step, state, count) for mailbox, step, state, count in rows]
+
+
+def review_queue_depth(session: Session) -> tuple[int, datetime | None]:
+    """How many leads wait for a person, and the oldest decision's time.
+
+    The same predicate as `store.reviews.review_queue` (a test holds them equal), as one
+    COUNT and MIN rather than a row per queued lead."""
+    newest = select(func.max(SendDecision.id)).group_by(SendDecision.partition_key)
+    count, oldest = session.execute(
+        select(func.count(), func.min(SendDecision.created_at)).where(
+            SendDecision.id.in_(newest),
+            SendDecision.outcome == Outcome.NEEDS_REVIEW.value,
+            ~exists().where(ReviewDecision.partition_key == SendDecision.partition_key),
+            ~exists().where(SendLedgerEntry.partition_key == SendDecision.partition_key),
+        )
+    ).one()
+    return count or 0, _utc(oldest)
+
+
+def deferred_sends(session: Session) -> dict[str, int]:
+    """held (parked by the kill switch) | deferred (a send limit's window)."""
+    kind = case(
+        (SendDeferral.reason.startswith(HELD_BY_KILL_SWITCH + ":"), literal("held")),
+        else_=literal("deferred"),
+    )
+    rows = session.execute(select(kind, func.count()).group_by(kind))
+    return {k: count for k, count in rows}
+
+
+def breakers(session: Session) -> Sequence[CircuitBreakerRow]:
+    return session.scalars(select(CircuitBreakerRow).order_by(CircuitBreakerRow.service)).all()
+
+
+def inbound_by_kind(session: Session) -> dict[str, int]:
+    """Replies, auto-replies, bounces and unsubscribes matched to a lead of ours."""
+    rows = session.execute(
+        select(InboundMessage.kind, func.count())
+        .where(InboundMessage.partition_key.is_not(None))
+        .group_by(InboundMessage.kind)
+    )
+    return {kind: count for kind, count in rows}
+
+
+def suppressions_by_reason(session: Session) -> dict[str, int]:
+    rows = session.execute(select(Suppression.reason, func.count()).group_by(Suppression.reason))
+    return {reason: count for reason, count in rows}
+
+
+def last_submission_times(session: Session) -> tuple[datetime | None, datetime | None]:
+    """(newest received, newest dispatched to a run): the latter on its own index; the
+    former is the newest id's row, as ids grow with arrival."""
+    newest_id = select(func.max(Submission.id)).scalar_subquery()
+    received = session.scalar(select(Submission.received_at).where(Submission.id == newest_id))
+    dispatched = session.scalar(select(func.max(Submission.dispatched_at)))
+    return _utc(received), _utc(dispatched)
+
+
+def speed_to_lead_buckets(
+    session: Session, bounds: Sequence[float]
+) -> tuple[list[int], int, float]:
+    """Seconds from a submission's arrival to its first email's ledger row reaching sent or
+    drafted, as cumulative counts at each bound (Prometheus' `le`), the total and the sum.
+
+    One pass over the delivered first emails joined to the inbox on its primary key; the
+    time difference is computed by the database, so no row reaches Python."""
+    seconds = _seconds_between(session, Submission.received_at, SendLedgerEntry.updated_at)
+    columns = [func.sum(case((seconds <= bound, 1), else_=0)) for bound in bounds]
+    row = session.execute(
+        select(*columns, func.count(), func.coalesce(func.sum(seconds), 0.0))
+        .select_from(SendLedgerEntry)
+        .join(Submission, Submission.partition_key == SendLedgerEntry.partition_key)
+        .where(SendLedgerEntry.step == 0, SendLedgerEntry.state.in_(("sent", "drafted")))
+    ).one()
+    *cumulative, total, total_seconds = row
+    return [int(c or 0) for c in cumulative], int(total or 0), float(total_seconds or 0.0)
+
+
+def _seconds_between(
+    session: Session, start: QueryableAttribute[datetime], end: QueryableAttribute[datetime]
+) -> ColumnElement[float]:
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(func.extract("epoch", end - start), Float)
+    # SQLite keeps ISO text; julianday reads it (fractional days).
+    return (func.julianday(end) - func.julianday(start)) * 86400.0
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """Aggregates bypass the column type's UTC re-attachment on SQLite (naive text)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
