@@ -133,7 +133,9 @@ def seed_instance(instance: DagsterInstance, now: datetime) -> None:
                        tags={PARTITION_TAG: key})
         )  # fmt: skip
     repository = RemoteRepositoryOrigin(
-        InProcessCodeLocationOrigin(LoadableTargetOrigin(python_module="salesagent_dagster")),
+        InProcessCodeLocationOrigin(
+            LoadableTargetOrigin(module_name="salesagent_dagster.definitions")
+        ),
         "__repository__",
     )
     instance.add_instigator_state(

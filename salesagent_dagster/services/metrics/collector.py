@@ -19,6 +19,7 @@ from prometheus_client.core import (
     Metric,
 )
 from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
 
 from salesagent_dagster.services.metrics.figures import AppFigures, Figures, InstanceFigures
 
@@ -97,7 +98,9 @@ def app_families(app: AppFigures, now: float) -> Iterator[Metric]:
     yield emails
 
     speed = app.speed_to_lead
-    buckets = [(_le(b), float(c)) for b, c in zip(speed.bounds, speed.cumulative, strict=True)]
+    buckets = [
+        (floatToGoString(b), float(c)) for b, c in zip(speed.bounds, speed.cumulative, strict=True)
+    ]
     yield HistogramMetricFamily(
         f"{PREFIX}_speed_to_lead_seconds",
         "Submission accepted into the inbox -> its first email sent or drafted",
@@ -203,7 +206,3 @@ def instance_families(instance: InstanceFigures) -> Iterator[Metric]:
     yield last
     yield interval
     yield running
-
-
-def _le(bound: float) -> str:
-    return f"{bound:g}" if bound < 1e6 else repr(bound)
