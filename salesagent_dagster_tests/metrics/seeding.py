@@ -112,11 +112,12 @@ def seed_app_db(database_url: str, now: datetime | None = None) -> Seeded:
                               opened_at=now - timedelta(minutes=10))
         )  # fmt: skip
         session.add(CircuitBreakerRow(service="hubspot", position="closed", consecutive_failures=0))
-        for n, (key, kind) in enumerate(
-            (("k1", "positive"), ("k2", "bounce_hard"), (None, "negative"))
-        ):
+        inbound: tuple[tuple[str | None, str], ...] = (
+            ("k1", "positive"), ("k2", "bounce_hard"), (None, "negative"),
+        )  # fmt: skip
+        for n, (lead_key, kind) in enumerate(inbound):
             session.add(
-                InboundMessage(mailbox=MAILBOXES[0], gmail_message_id=f"m{n}", partition_key=key,
+                InboundMessage(mailbox=MAILBOXES[0], gmail_message_id=f"m{n}", partition_key=lead_key,
                                kind=kind, reason="rule", received_at=now)
             )  # fmt: skip
         session.add(Suppression(email_hash="a" * 64, reason="unsubscribed"))
