@@ -16,6 +16,7 @@ from prometheus_client import (
     Counter,
     Histogram,
     ProcessCollector,
+    disable_created_metrics,
     generate_latest,
 )
 from starlette.concurrency import run_in_threadpool
@@ -29,6 +30,8 @@ from salesagent_dagster.services.metrics.collector import FiguresCollector
 from salesagent_dagster.services.metrics.snapshot import figures_source
 from salesagent_dagster.settings import load_settings
 
+# No `_created` series: a second series per counter that no panel or rule reads.
+disable_created_metrics()
 # One registry per process for the edge's own metrics: every app this process builds
 # (tests build several, `--surface all` both) counts into it, told apart by `surface`.
 EDGE_REGISTRY = CollectorRegistry()
