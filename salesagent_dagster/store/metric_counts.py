@@ -26,6 +26,10 @@ from salesagent_dagster.store.models import (
     Submission,
     Suppression,
 )
+from salesagent_dagster.store.send_ledger import LedgerState
+
+# A range of send ledger ids: (after, up to], `up to` None for no upper end; None for all.
+IdRange = tuple[int, int | None] | None
 
 
 def submissions_by_status(session: Session) -> dict[str, int]:
@@ -61,14 +65,37 @@ def operator_rejections(session: Session) -> int:
     )
 
 
-def ledger_by_mailbox(session: Session) -> list[tuple[str, int, str, int]]:
-    """(mailbox, step, state, count) over the send ledger: sends, drafts and the unclear."""
+def ledger_by_mailbox(session: Session, ids: IdRange = None) -> list[tuple[str, int, str, int]]:
+    """(mailbox, step, state, count) over the send ledger: sends, drafts and the unclear;
+    `ids` (after, up to] limits it to a range of the primary key."""
     rows = session.execute(
-        select(
-            SendLedgerEntry.mailbox, SendLedgerEntry.step, SendLedgerEntry.state, func.count()
-        ).group_by(SendLedgerEntry.mailbox, SendLedgerEntry.step, SendLedgerEntry.state)
+        select(SendLedgerEntry.mailbox, SendLedgerEntry.step, SendLedgerEntry.state, func.count())
+        .where(*_in_range(ids))
+        .group_by(SendLedgerEntry.mailbox, SendLedgerEntry.step, SendLedgerEntry.state)
     )
     return [(mailbox, step, state, count) for mailbox, step, state, count in rows]
+
+
+def ledger_watermarks(session: Session) -> tuple[int | None, int | None]:
+    """(lowest id still sending or unknown, highest id): rows below the first are final, so
+    a reader may count them once and keep the sums (services.metrics.ledger_totals). Both
+    read the ledger's indexes (state, primary key), not its rows."""
+    open_id = session.scalar(
+        select(func.min(SendLedgerEntry.id)).where(
+            SendLedgerEntry.state.in_((LedgerState.SENDING, LedgerState.UNKNOWN))
+        )
+    )
+    return open_id, session.scalar(select(func.max(SendLedgerEntry.id)))
+
+
+def _in_range(ids: IdRange) -> list[ColumnElement[bool]]:
+    if ids is None:
+        return []
+    after, up_to = ids
+    conditions = [SendLedgerEntry.id > after]
+    if up_to is not None:
+        conditions.append(SendLedgerEntry.id <= up_to)
+    return conditions
 
 
 def review_queue_depth(session: Session) -> tuple[int, datetime | None]:
@@ -127,20 +154,25 @@ def last_submission_times(session: Session) -> tuple[datetime | None, datetime |
 
 
 def speed_to_lead_buckets(
-    session: Session, bounds: Sequence[float]
+    session: Session, bounds: Sequence[float], ids: IdRange = None
 ) -> tuple[list[int], int, float]:
     """Seconds from a submission's arrival to its first email's ledger row reaching sent or
     drafted, as cumulative counts at each bound (Prometheus' `le`), the total and the sum.
 
     One pass over the delivered first emails joined to the inbox on its primary key; the
-    time difference is computed by the database, so no row reaches Python."""
+    time difference is computed by the database, so no row reaches Python. `ids` as in
+    `ledger_by_mailbox`."""
     seconds = _seconds_between(session, Submission.received_at, SendLedgerEntry.updated_at)
     columns = [func.sum(case((seconds <= bound, 1), else_=0)) for bound in bounds]
     row = session.execute(
         select(*columns, func.count(), func.coalesce(func.sum(seconds), 0.0))
         .select_from(SendLedgerEntry)
         .join(Submission, Submission.partition_key == SendLedgerEntry.partition_key)
-        .where(SendLedgerEntry.step == 0, SendLedgerEntry.state.in_(("sent", "drafted")))
+        .where(
+            SendLedgerEntry.step == 0,
+            SendLedgerEntry.state.in_((LedgerState.SENT, LedgerState.DRAFTED)),
+            *_in_range(ids),
+        )
     ).one()
     *cumulative, total, total_seconds = row
     return [int(c or 0) for c in cumulative], int(total or 0), float(total_seconds or 0.0)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from salesagent_dagster.domain.approval_rules import Outcome
 from salesagent_dagster.domain.circuit_breaker import BreakerPosition
+from salesagent_dagster.services.metrics.ledger_totals import LedgerTotals
 from salesagent_dagster.store import metric_counts
 
 # Speed-to-lead buckets (seconds): the product's target is 10 s at p95 (DESIGN section 5);
@@ -111,8 +112,11 @@ class Figures:
     read_seconds: float = 0.0  # what reading this snapshot cost
 
 
-def read_app_figures(session: Session, fingerprint: Callable[[str], str]) -> AppFigures:
-    """Every app DB figure, one aggregate query each (store.metric_counts)."""
+def read_app_figures(
+    session: Session, fingerprint: Callable[[str], str], ledger: LedgerTotals | None = None
+) -> AppFigures:
+    """Every app DB figure, one aggregate query each (store.metric_counts); the send ledger's
+    through `ledger`'s running sums when the caller keeps one across reads."""
     qualification = metric_counts.leads_by_qualification(session)
     submissions = metric_counts.submissions_by_status(session)
     leads = {
@@ -121,7 +125,7 @@ def read_app_figures(session: Session, fingerprint: Callable[[str], str]) -> App
         **{o.value: 0 for o in Outcome},
         **metric_counts.latest_decisions_by_outcome(session),
     }
-    cumulative, count, total = metric_counts.speed_to_lead_buckets(session, SPEED_BUCKETS)
+    sends = (ledger or LedgerTotals(SPEED_BUCKETS)).read(session)
     depth, oldest = metric_counts.review_queue_depth(session)
     received, dispatched = metric_counts.last_submission_times(session)
     return AppFigures(
@@ -135,9 +139,11 @@ def read_app_figures(session: Session, fingerprint: Callable[[str], str]) -> App
                 state,
                 n,
             )
-            for mailbox, step, state, n in metric_counts.ledger_by_mailbox(session)
+            for (mailbox, step, state), n in sorted(sends.by_mailbox.items())
         ],
-        speed_to_lead=SpeedHistogram(SPEED_BUCKETS, tuple(cumulative), count, total),
+        speed_to_lead=SpeedHistogram(
+            SPEED_BUCKETS, sends.cumulative, sends.count, sends.total_seconds
+        ),
         review_queue_depth=depth,
         review_queue_oldest=oldest,
         waiting_sends={"held": 0, "deferred": 0, **metric_counts.deferred_sends(session)},
