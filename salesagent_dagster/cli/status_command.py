@@ -63,6 +63,8 @@ def _app_sections(app: AppFigures, now: datetime, sla_seconds: float) -> list[st
     ]
     return [
         _table(("outcome", "leads"), sorted(app.leads.items()))
+        + "\n\n"
+        + _table(("decision", "count"), sorted(app.decisions.items()))
         + f"\noperator rejections: {app.review_rejections}"
         + f"\nauto-approval rate: {'-' if ratio is None else f'{ratio:.0%}'}",
         f"speed to lead (first email sent or drafted): {speed.count} leads, "

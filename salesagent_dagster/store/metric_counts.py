@@ -28,7 +28,7 @@ from salesagent_dagster.store.models import (
 )
 from salesagent_dagster.store.send_ledger import LedgerState
 
-# A range of send ledger ids: (after, up to], `up to` None for no upper end; None for all.
+# A range of primary-key ids: (after, up to], `up to` None for no upper end; None for all.
 IdRange = tuple[int, int | None] | None
 
 
@@ -43,15 +43,20 @@ def leads_by_qualification(session: Session) -> dict[bool, int]:
     return {bool(qualified): count for qualified, count in rows}
 
 
-def latest_decisions_by_outcome(session: Session) -> dict[str, int]:
-    """Each lead's newest send decision (an operator's edit adds one), by outcome."""
-    newest = select(func.max(SendDecision.id)).group_by(SendDecision.partition_key)
+def decisions_by_outcome(session: Session, ids: IdRange = None) -> dict[str, int]:
+    """Send decisions the rules engine made, by outcome (an edited draft is decided again).
+    Rows are never changed, so a reader may count a range of ids once (`ids` as in
+    `ledger_by_mailbox`, over send_decisions' primary key)."""
     rows = session.execute(
         select(SendDecision.outcome, func.count())
-        .where(SendDecision.id.in_(newest))
+        .where(*_in_range(SendDecision.id, ids))
         .group_by(SendDecision.outcome)
     )
     return {outcome: count for outcome, count in rows}
+
+
+def max_decision_id(session: Session) -> int | None:
+    return session.scalar(select(func.max(SendDecision.id)))
 
 
 def operator_rejections(session: Session) -> int:
@@ -70,7 +75,7 @@ def ledger_by_mailbox(session: Session, ids: IdRange = None) -> list[tuple[str, 
     `ids` (after, up to] limits it to a range of the primary key."""
     rows = session.execute(
         select(SendLedgerEntry.mailbox, SendLedgerEntry.step, SendLedgerEntry.state, func.count())
-        .where(*_in_range(ids))
+        .where(*_in_range(SendLedgerEntry.id, ids))
         .group_by(SendLedgerEntry.mailbox, SendLedgerEntry.step, SendLedgerEntry.state)
     )
     return [(mailbox, step, state, count) for mailbox, step, state, count in rows]
@@ -88,31 +93,37 @@ def ledger_watermarks(session: Session) -> tuple[int | None, int | None]:
     return open_id, session.scalar(select(func.max(SendLedgerEntry.id)))
 
 
-def _in_range(ids: IdRange) -> list[ColumnElement[bool]]:
+def _in_range(column: QueryableAttribute[int], ids: IdRange) -> list[ColumnElement[bool]]:
     if ids is None:
         return []
     after, up_to = ids
-    conditions = [SendLedgerEntry.id > after]
+    conditions = [column > after]
     if up_to is not None:
-        conditions.append(SendLedgerEntry.id <= up_to)
+        conditions.append(column <= up_to)
     return conditions
 
 
-def review_queue_depth(session: Session) -> tuple[int, datetime | None]:
-    """How many leads wait for a person, and the oldest decision's time.
+def review_queue_depth(
+    session: Session, from_id: int = 0
+) -> tuple[int, datetime | None, int | None]:
+    """How many leads wait for a person, the oldest one's decision time and its id.
 
     The same predicate as `store.reviews.review_queue` (a test holds them equal), as one
-    COUNT and MIN rather than a row per queued lead."""
-    newest = select(func.max(SendDecision.id)).group_by(SendDecision.partition_key)
-    count, oldest = session.execute(
-        select(func.count(), func.min(SendDecision.created_at)).where(
+    COUNT and MIN rather than a row per queued lead. `from_id`: decisions below it are known
+    to be out of the queue (decided, sent or superseded: none comes back, a lead's new
+    decision gets a new id), so only the rest is read."""
+    recent = SendDecision.id >= from_id
+    newest = select(func.max(SendDecision.id)).where(recent).group_by(SendDecision.partition_key)
+    count, oldest, lowest = session.execute(
+        select(func.count(), func.min(SendDecision.created_at), func.min(SendDecision.id)).where(
+            recent,
             SendDecision.id.in_(newest),
             SendDecision.outcome == Outcome.NEEDS_REVIEW.value,
             ~exists().where(ReviewDecision.partition_key == SendDecision.partition_key),
             ~exists().where(SendLedgerEntry.partition_key == SendDecision.partition_key),
         )
     ).one()
-    return count or 0, _utc(oldest)
+    return count or 0, _utc(oldest), lowest
 
 
 def deferred_sends(session: Session) -> dict[str, int]:
@@ -171,7 +182,7 @@ def speed_to_lead_buckets(
         .where(
             SendLedgerEntry.step == 0,
             SendLedgerEntry.state.in_((LedgerState.SENT, LedgerState.DRAFTED)),
-            *_in_range(ids),
+            *_in_range(SendLedgerEntry.id, ids),
         )
     ).one()
     *cumulative, total, total_seconds = row

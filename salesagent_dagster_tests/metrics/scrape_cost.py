@@ -24,8 +24,11 @@ from typing import Any
 from sqlalchemy import create_engine, insert
 from sqlalchemy.orm import Session
 
-from salesagent_dagster.services.metrics.figures import SPEED_BUCKETS, read_app_figures
-from salesagent_dagster.services.metrics.ledger_totals import LedgerTotals
+from salesagent_dagster.services.metrics.figures import (
+    SPEED_BUCKETS,
+    RunningSums,
+    read_app_figures,
+)
 from salesagent_dagster.store import metric_counts
 from salesagent_dagster.store.database import dispose_engine, get_engine, migrate, session_scope
 from salesagent_dagster.store.models import (
@@ -130,7 +133,7 @@ def measure(database_url: str, runs: int) -> list[tuple[str, float]]:
     queries: list[tuple[str, Callable[[Session], Any]]] = [
         ("submissions_by_status", metric_counts.submissions_by_status),
         ("leads_by_qualification", metric_counts.leads_by_qualification),
-        ("latest_decisions_by_outcome", metric_counts.latest_decisions_by_outcome),
+        ("decisions_by_outcome", metric_counts.decisions_by_outcome),
         ("operator_rejections", metric_counts.operator_rejections),
         ("ledger_by_mailbox", metric_counts.ledger_by_mailbox),
         ("review_queue_depth", metric_counts.review_queue_depth),
@@ -148,7 +151,7 @@ def measure(database_url: str, runs: int) -> list[tuple[str, float]]:
         results.append(
             ("whole read, first (no sums)", best_of(runs, partial(read_app_figures, session, str)))
         )
-        kept = LedgerTotals(SPEED_BUCKETS)
+        kept = RunningSums()
         for _ in range(2):  # the second read folds the final ledger rows into the sums
             read_app_figures(session, str, kept)
         results.append(

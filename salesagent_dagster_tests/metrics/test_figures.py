@@ -27,9 +27,8 @@ def test_figures_count_the_funnel_the_queue_and_what_came_back(database_url: str
         queue = reviews.review_queue(session)
 
     assert app.submissions == {"accepted": 6, "rejected": 1}
-    assert app.leads == {
-        "rejected": 1, "disqualified": 1, "auto_approve": 2, "needs_review": 2, "blocked": 1,
-    }  # fmt: skip
+    assert app.leads == {"rejected": 1, "disqualified": 1, "qualified": 5}
+    assert app.decisions == {"auto_approve": 2, "needs_review": 2, "blocked": 1}
     assert app.review_rejections == 1
     assert app.auto_approval_ratio == pytest.approx(2 / 5)
     # The queue's COUNT/MIN agree with the review desk's own query (k3 waits, k4 was decided).

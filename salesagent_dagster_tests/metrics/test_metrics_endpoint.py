@@ -38,7 +38,7 @@ def test_metrics_serves_the_seeded_state_in_the_text_format(internal_edge: Serve
     found = samples(body)
     assert value(found, "salesagent_metrics_source_up", source="app_db") == 1
     assert value(found, "salesagent_metrics_source_up", source="dagster_instance") == 1
-    assert value(found, "salesagent_leads_total", outcome="auto_approve") == 2
+    assert value(found, "salesagent_decisions_total", outcome="auto_approve") == 2
     assert value(found, "salesagent_leads_total", outcome="disqualified") == 1
     assert value(found, "salesagent_auto_approval_ratio") == 0.4
     assert value(found, "salesagent_review_queue_depth") == 1

@@ -66,13 +66,21 @@ def app_families(app: AppFigures, now: float) -> Iterator[Metric]:
 
     leads = CounterMetricFamily(
         f"{PREFIX}_leads",
-        "Leads by outcome: rejected (inbox), disqualified, or the rules engine's latest "
-        "decision (auto_approve, needs_review, blocked)",
+        "Leads by outcome of intake: rejected (in the inbox), disqualified, qualified",
         labels=["outcome"],
     )
     for outcome, count in sorted(app.leads.items()):
         leads.add_metric([outcome], count)
     yield leads
+    decisions = CounterMetricFamily(
+        f"{PREFIX}_decisions",
+        "The rules engine's send decisions by outcome (auto_approve, needs_review, blocked); "
+        "an edited draft is decided again",
+        labels=["outcome"],
+    )
+    for outcome, count in sorted(app.decisions.items()):
+        decisions.add_metric([outcome], count)
+    yield decisions
     yield CounterMetricFamily(
         f"{PREFIX}_review_rejections", "Leads an operator rejected", value=app.review_rejections
     )

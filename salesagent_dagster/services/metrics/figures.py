@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from salesagent_dagster.domain.approval_rules import Outcome
 from salesagent_dagster.domain.circuit_breaker import BreakerPosition
+from salesagent_dagster.services.metrics.decision_totals import DecisionTotals
 from salesagent_dagster.services.metrics.ledger_totals import LedgerTotals
 from salesagent_dagster.store import metric_counts
 
@@ -66,7 +67,8 @@ class AppFigures:
     """What the app DB says."""
 
     submissions: dict[str, int]
-    leads: dict[str, int]  # rejected | disqualified | auto_approve | needs_review | blocked
+    leads: dict[str, int]  # rejected (in the inbox) | disqualified | qualified
+    decisions: dict[str, int]  # the rules engine's: auto_approve | needs_review | blocked
     review_rejections: int
     emails: list[EmailCount]
     speed_to_lead: SpeedHistogram
@@ -81,9 +83,9 @@ class AppFigures:
 
     @property
     def auto_approval_ratio(self) -> float | None:
-        """Auto-approved share of leads the rules engine decided (None before any)."""
-        decided = sum(self.leads.get(o.value, 0) for o in Outcome)
-        return self.leads.get(Outcome.AUTO_APPROVE.value, 0) / decided if decided else None
+        """Auto-approved share of the rules engine's decisions (None before any)."""
+        decided = sum(self.decisions.values())
+        return self.decisions.get(Outcome.AUTO_APPROVE.value, 0) / decided if decided else None
 
 
 @dataclass(frozen=True)
@@ -112,25 +114,35 @@ class Figures:
     read_seconds: float = 0.0  # what reading this snapshot cost
 
 
+@dataclass(frozen=True)
+class RunningSums:
+    """What a process keeps between reads so that each ledger and decision row is counted
+    once (services.metrics.ledger_totals, decision_totals); a fresh one counts everything."""
+
+    ledger: LedgerTotals = field(default_factory=lambda: LedgerTotals(SPEED_BUCKETS))
+    decisions: DecisionTotals = field(default_factory=DecisionTotals)
+
+
 def read_app_figures(
-    session: Session, fingerprint: Callable[[str], str], ledger: LedgerTotals | None = None
+    session: Session, fingerprint: Callable[[str], str], sums: RunningSums | None = None
 ) -> AppFigures:
-    """Every app DB figure, one aggregate query each (store.metric_counts); the send ledger's
-    through `ledger`'s running sums when the caller keeps one across reads."""
+    """Every app DB figure, one aggregate query each (store.metric_counts), the ledger's and
+    the decisions' through `sums` when the caller keeps them across reads."""
+    sums = sums or RunningSums()
     qualification = metric_counts.leads_by_qualification(session)
     submissions = metric_counts.submissions_by_status(session)
     leads = {
         "rejected": submissions.get("rejected", 0),
         "disqualified": qualification.get(False, 0),
-        **{o.value: 0 for o in Outcome},
-        **metric_counts.latest_decisions_by_outcome(session),
+        "qualified": qualification.get(True, 0),
     }
-    sends = (ledger or LedgerTotals(SPEED_BUCKETS)).read(session)
-    depth, oldest = metric_counts.review_queue_depth(session)
+    decided = sums.decisions.read(session)
+    sends = sums.ledger.read(session)
     received, dispatched = metric_counts.last_submission_times(session)
     return AppFigures(
         submissions=submissions,
         leads=leads,
+        decisions={**{o.value: 0 for o in Outcome}, **decided.by_outcome},
         review_rejections=metric_counts.operator_rejections(session),
         emails=[
             EmailCount(
@@ -144,8 +156,8 @@ def read_app_figures(
         speed_to_lead=SpeedHistogram(
             SPEED_BUCKETS, sends.cumulative, sends.count, sends.total_seconds
         ),
-        review_queue_depth=depth,
-        review_queue_oldest=oldest,
+        review_queue_depth=decided.queue_depth,
+        review_queue_oldest=decided.queue_oldest,
         waiting_sends={"held": 0, "deferred": 0, **metric_counts.deferred_sends(session)},
         breakers=[
             Breaker(row.service, row.position, row.consecutive_failures, row.opened_at)

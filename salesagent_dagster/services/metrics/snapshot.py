@@ -21,13 +21,12 @@ from sqlalchemy.orm import Session
 from salesagent_dagster.resources.app_store import AppStoreResource
 from salesagent_dagster.resources.outreach_settings import OutreachSettings
 from salesagent_dagster.services.metrics.figures import (
-    SPEED_BUCKETS,
     Figures,
+    RunningSums,
     read_app_figures,
     utc_now,
 )
 from salesagent_dagster.services.metrics.instance_figures import read_instance_figures
-from salesagent_dagster.services.metrics.ledger_totals import LedgerTotals
 
 log = logging.getLogger(__name__)
 DEFAULT_TTL_SECONDS = 10.0
@@ -38,12 +37,12 @@ def read_figures(
     fingerprint: Callable[[str], str],
     instance: DagsterInstance | None,
     review_sla_seconds: float,
-    ledger: LedgerTotals | None = None,
+    sums: RunningSums | None = None,
 ) -> Figures:
     started = time.perf_counter()
     try:
         with session_factory() as session:
-            app = read_app_figures(session, fingerprint, ledger)
+            app = read_app_figures(session, fingerprint, sums)
     except Exception as exc:
         log.warning("metrics: app DB unreadable: %s", type(exc).__name__)
         app = None
@@ -99,10 +98,10 @@ def figures_source(
 ) -> CachedFigures:
     """The snapshot the edge's `/metrics` and `salesagent status` read."""
     opener = instance or InstanceOpener()
-    ledger = LedgerTotals(SPEED_BUCKETS)  # kept across reads: each ledger row counted once
+    sums = RunningSums()  # kept across reads: each ledger and decision row counted once
     return CachedFigures(
         lambda: read_figures(
-            app_store.session, outreach.fingerprint, opener(), review_sla_seconds, ledger
+            app_store.session, outreach.fingerprint, opener(), review_sla_seconds, sums
         ),
         ttl_seconds,
     )
