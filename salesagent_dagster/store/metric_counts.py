@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import ColumnElement, Float, case, cast, exists, func, literal, select
-from sqlalchemy.orm import QueryableAttribute, Session
+from sqlalchemy.orm import QueryableAttribute, Session, aliased
 
 from salesagent_dagster.domain.approval_rules import Outcome
 from salesagent_dagster.store.deferrals import HELD_BY_KILL_SWITCH
@@ -112,13 +112,16 @@ def review_queue_depth(
     COUNT and MIN rather than a row per queued lead. `from_id`: decisions below it are known
     to be out of the queue (decided, sent or superseded: none comes back, a lead's new
     decision gets a new id), so only the rest is read."""
-    recent = SendDecision.id >= from_id
-    newest = select(func.max(SendDecision.id)).where(recent).group_by(SendDecision.partition_key)
+    newer = aliased(SendDecision)
     count, oldest, lowest = session.execute(
         select(func.count(), func.min(SendDecision.created_at), func.min(SendDecision.id)).where(
-            recent,
-            SendDecision.id.in_(newest),
+            SendDecision.id >= from_id,
             SendDecision.outcome == Outcome.NEEDS_REVIEW.value,
+            # The lead's newest decision: none newer for it (an anti-join on the key's index,
+            # cheaper than a GROUP BY over every decision).
+            ~exists().where(
+                newer.partition_key == SendDecision.partition_key, newer.id > SendDecision.id
+            ),
             ~exists().where(ReviewDecision.partition_key == SendDecision.partition_key),
             ~exists().where(SendLedgerEntry.partition_key == SendDecision.partition_key),
         )
