@@ -69,7 +69,9 @@ def _app_sections(app: AppFigures, now: datetime, sla_seconds: float) -> list[st
         + f"\nauto-approval rate: {'-' if ratio is None else f'{ratio:.0%}'}",
         f"speed to lead (first email sent or drafted): {speed.count} leads, "
         f"p50 <= {_bound(p50)}, p95 <= {_bound(p95)}, mean "
-        f"{_duration(speed.total_seconds / speed.count) if speed.count else '-'}",
+        f"{_duration(speed.total_seconds / speed.count)}"
+        if speed.count
+        else "speed to lead: no first email sent or drafted yet",
         f"review queue: {app.review_queue_depth} waiting, oldest {_duration(oldest)} "
         f"(SLA {_duration(sla_seconds)}){late}\n"
         f"sends held (kill switch): {app.waiting_sends.get('held', 0)}, "
