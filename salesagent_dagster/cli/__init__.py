@@ -21,6 +21,7 @@ from salesagent_dagster.cli.report_command import report
 from salesagent_dagster.cli.review_commands import review
 from salesagent_dagster.cli.sandbox_commands import sandbox, ui
 from salesagent_dagster.cli.serve_command import serve
+from salesagent_dagster.cli.status_command import status
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -35,5 +36,6 @@ for command in (
     demo, process, sandbox, ui, doctor, db, bench, dead_letters_command, gmail, review,
     kill_switch, health, erase, export, retention, backup, restore, serve, report, learner,
     operators,
+    status,
 ):  # fmt: skip
     main.add_command(command)

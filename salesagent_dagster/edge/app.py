@@ -23,6 +23,7 @@ from salesagent_dagster.edge.context import EdgeContext
 from salesagent_dagster.edge.desk_pages import desk_routes
 from salesagent_dagster.edge.health import health_routes
 from salesagent_dagster.edge.hubspot_webhook import hubspot_webhook_routes
+from salesagent_dagster.edge.metrics import RequestMetrics, metrics_routes
 from salesagent_dagster.edge.pages import STYLE_HASH
 from salesagent_dagster.edge.security import SecurityHeaders
 from salesagent_dagster.edge.unsubscribe import unsubscribe_routes
@@ -31,7 +32,7 @@ Surface = Literal["public", "internal", "all"]
 RouteGroup = Callable[[EdgeContext], list[BaseRoute]]
 
 PUBLIC: tuple[RouteGroup, ...] = (unsubscribe_routes, hubspot_webhook_routes)
-INTERNAL: tuple[RouteGroup, ...] = (desk_routes,)
+INTERNAL: tuple[RouteGroup, ...] = (desk_routes, metrics_routes)
 SURFACES: dict[str, tuple[RouteGroup, ...]] = {
     "public": PUBLIC,
     "internal": INTERNAL,
@@ -44,7 +45,11 @@ def build_app(context: EdgeContext, surface: Surface = "public") -> Starlette:
     for group in SURFACES[surface]:
         routes += group(context)
     app = Starlette(
-        routes=routes, middleware=[Middleware(SecurityHeaders, style_hashes=(STYLE_HASH,))]
+        routes=routes,
+        middleware=[
+            Middleware(RequestMetrics, surface=surface),
+            Middleware(SecurityHeaders, style_hashes=(STYLE_HASH,)),
+        ],
     )
     # RFC 8058 clients follow no redirects: `/unsubscribe/` is a 404, never a 307.
     app.router.redirect_slashes = False

@@ -36,9 +36,11 @@ def test_the_production_topology_is_all_there():
     services = compose_services()
     assert set(services) == {
         "postgres", "minio", "create_bucket", "migrate", "user_code", "webserver",
-        "webserver_readonly", "daemon", "edge", "edge_internal", "proxy",
+        "webserver_readonly", "daemon", "edge", "edge_internal", "proxy", "prometheus",
+        "alertmanager", "grafana",
     }  # fmt: skip
-    for name in ("postgres", "minio", "create_bucket", "proxy"):
+    for name in ("postgres", "minio", "create_bucket", "proxy", "prometheus", "alertmanager",
+                 "grafana"):  # fmt: skip
         image = services[name]["image"]
         assert re.search(r":[\w.-]+$", image) and not image.endswith(":latest"), image
     for name in DAGSTER_SERVICES + EDGE_SERVICES:
