@@ -62,8 +62,9 @@ HEAVY_PACKAGES = {
     "pydantic_settings": "pydantic",
     "salesagent_dagster": "salesagent_dagster (ours)",
 }
-# Whose first import is worth naming: what a lead run should not need at all.
-WATCHED = ("dagster_dbt", "dbt", "pandas", "duckdb", "matplotlib", "alembic", "scipy")
+# Whose first import is worth naming: what a lead run should not need at all (alembic is
+# not among them: Dagster's own SQL storage imports it, in the floor's run worker too).
+WATCHED = ("dagster_dbt", "dbt", "pandas", "numpy", "duckdb", "matplotlib", "sentry_sdk", "scipy")
 LEAD_JOB = "process_lead"
 CHILD_MODULE = "salesagent_dagster.local.run_profile"
 PRODUCT_MODULE = "salesagent_dagster.definitions"

@@ -17,7 +17,9 @@ def numpy_offset(start: date, days: int, holidays: tuple[date, ...]) -> date:
         roll="forward",
         holidays=[np.datetime64(day, "D") for day in holidays],
     )
-    return landed.item()
+    day = landed.item()
+    assert isinstance(day, date)
+    return day
 
 
 def test_every_start_and_delay_of_a_holiday_season_lands_where_numpy_lands() -> None:
