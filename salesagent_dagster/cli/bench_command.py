@@ -9,7 +9,7 @@ from salesagent_dagster.domain.experiment_scoring import ScoringRule
 from salesagent_dagster.domain.replies import RuleClassifier
 from salesagent_dagster.domain.replies.labelled_set import load_labelled
 from salesagent_dagster.domain.replies.scoring import score
-from salesagent_dagster.local import experiment_simulation
+from salesagent_dagster.local import experiment_simulation, run_profile
 from salesagent_dagster.local.fault_bench import format_fault_figures, run_fault_bench
 from salesagent_dagster.local.mailbox_bench import measure_mailbox_tick
 from salesagent_dagster.local.reply_latency_bench import run_reply_latency_bench
@@ -35,6 +35,16 @@ from salesagent_dagster.local.warehouse_bench import HEADERS, machine_line, run_
     help="With --replies: leads whose replies are timed on the daemon path (0 skips it).",
 )
 @click.option("--warehouse", is_flag=True, help="Warehouse export and dbt build cost instead.")
+@click.option(
+    "--run-profile",
+    "run_profile_floor",
+    is_flag=False,
+    flag_value="",
+    default=None,
+    metavar="[FLOOR_DIR]",
+    help="Where one lead's run worker spends its CPU instead; with the floor project's "
+    "directory, the floor's run worker beside it.",
+)
 @click.option(
     "--experiments",
     is_flag=True,
@@ -65,6 +75,7 @@ def bench(
     warehouse_leads: str,
     experiments: bool,
     repetitions: int,
+    run_profile_floor: str | None,
 ) -> None:
     """p50/p95 latency and burst drain rate on the real daemon path, or (--faults) the send
     path under faults: duplicates, lost leads, dead letters, deliveries/min, or (--rules) each
@@ -72,6 +83,9 @@ def bench(
     classifier's per-class precision and recall on its labelled replies, or (--warehouse) the
     warehouse export, dbt build and incremental export over generated history, or
     (--experiments) the A/B scoring's power and false-winner rate on simulated outcomes."""
+    if run_profile_floor is not None:
+        click.echo(run_profile.profile_report(run_profile_floor or None))
+        return
     if experiments:
         print_experiment_simulation(repetitions)
         return

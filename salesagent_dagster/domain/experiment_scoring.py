@@ -23,9 +23,12 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:
+    # numpy is imported by the functions that integrate: this module is loaded by every
+    # process that reads the experiments (a lead's run worker assigns arms and never scores).
+    import numpy as np
 
 PRIOR_ALPHA = 1.0
 PRIOR_BETA = 1.0
@@ -167,6 +170,8 @@ def probability_best(
     posteriors: Mapping[str, tuple[float, float]], grid: np.ndarray | None = None
 ) -> dict[str, float]:
     """P(each arm has the highest rate) under independent Beta posteriors."""
+    import numpy as np
+
     if not posteriors:
         return {}
     names = list(posteriors)
@@ -185,6 +190,8 @@ def probability_best(
 
 def credible_interval(alpha: float, beta: float, level: float = INTERVAL) -> tuple[float, float]:
     """The central `level` interval of Beta(alpha, beta)."""
+    import numpy as np
+
     grid = _grid([(alpha, beta)])
     cdf = _cdf(_density(alpha, beta, grid), grid)
     tail = (1 - level) / 2
@@ -195,6 +202,8 @@ def credible_interval(alpha: float, beta: float, level: float = INTERVAL) -> tup
 def _grid(posteriors: Sequence[tuple[float, float]]) -> np.ndarray:
     """Points over where each Beta posterior has its mass (10 sd either side of its mean),
     merged: a narrow posterior beside a wide one is still resolved finely."""
+    import numpy as np
+
     parts = []
     for a, b in posteriors:
         mean = a / (a + b)
@@ -206,12 +215,16 @@ def _grid(posteriors: Sequence[tuple[float, float]]) -> np.ndarray:
 
 
 def _density(a: float, b: float, grid: np.ndarray) -> np.ndarray:
+    import numpy as np
+
     log_beta = math.lgamma(a) + math.lgamma(b) - math.lgamma(a + b)
     return np.exp((a - 1) * np.log(grid) + (b - 1) * np.log1p(-grid) - log_beta)
 
 
 def _cdf(density: np.ndarray, grid: np.ndarray) -> np.ndarray:
     """Cumulative trapezoid, scaled to end at 1 (the grid holds all but ~1e-20 of the mass)."""
+    import numpy as np
+
     steps = (density[1:] + density[:-1]) / 2 * np.diff(grid)
     cumulative = np.concatenate(([0.0], np.cumsum(steps)))
     return cumulative / cumulative[-1] if cumulative[-1] > 0 else cumulative
@@ -252,6 +265,8 @@ def probability_rate_above(events: int, trials: int, bound: float) -> float:
 
     With integer parameters a, b the Beta CDF is a binomial tail: I_x(a, b) =
     P(Binomial(a + b - 1, x) >= a), so P(rate > x) = P(Binomial(trials + 1, x) <= events)."""
+    import numpy as np
+
     n = trials + 1
     ks = np.arange(events + 1)
     log_factorial = np.concatenate(([0.0], np.cumsum(np.log(np.arange(1, n + 1)))))

@@ -13,11 +13,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import duckdb
-import pandas as pd
 from sqlalchemy import Engine, create_engine
+
+if TYPE_CHECKING:
+    # Imported where used: every process that loads the code location imports this module
+    # (the raw table list), and a lead's run worker needs neither (~1 CPU-s of imports).
+    import duckdb
+    import pandas as pd
 
 TEXT, FLOAT, INT, BOOL, TIME = "VARCHAR", "DOUBLE PRECISION", "INTEGER", "BOOLEAN", "TIMESTAMP"
 
@@ -122,6 +126,8 @@ class _Postgres:
             return cursor.fetchall() if cursor.description else []
 
     def insert(self, table: str, frame: pd.DataFrame) -> None:
+        import pandas as pd
+
         columns = ", ".join(frame.columns)
         marks = ", ".join(["%s"] * len(frame.columns))
         rows = [
@@ -159,6 +165,8 @@ def open_warehouse(path: Path, url: str = "", *, read_only: bool = False) -> Ite
             raw.close()
         return
     path.parent.mkdir(parents=True, exist_ok=True)
+    import duckdb
+
     connection = duckdb.connect(str(path), read_only=read_only)
     try:
         if not read_only:
@@ -176,6 +184,8 @@ def open_warehouse(path: Path, url: str = "", *, read_only: bool = False) -> Ite
 
 def checkpoint(path: Path) -> None:
     """Write the DuckDB file's WAL into it, so deleted rows leave the file's live blocks."""
+    import duckdb
+
     connection = duckdb.connect(str(path))
     try:
         connection.execute("CHECKPOINT")

@@ -7,7 +7,6 @@ from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResul
 
 from salesagent_dagster.resources.app_store import AppStoreResource
 from salesagent_dagster.resources.outreach_settings import OutreachSettings
-from salesagent_dagster.services.warehouse.export import export_to_warehouse
 from salesagent_dagster.services.warehouse.location import configured_warehouse
 from salesagent_dagster.services.warehouse.lock import warehouse_writer
 from salesagent_dagster.store.warehouse import RAW_TABLES
@@ -35,6 +34,10 @@ def raw_asset_key(table: str) -> AssetKey:
 def warehouse_raw(
     context: AssetExecutionContext, app_store: AppStoreResource, outreach: OutreachSettings
 ) -> Iterator[MaterializeResult]:
+    # Imported here: it needs pandas, which every process loading the code location (a lead's
+    # run worker first) would otherwise import for nothing.
+    from salesagent_dagster.services.warehouse.export import export_to_warehouse
+
     location = configured_warehouse()
     with warehouse_writer(location):
         report = export_to_warehouse(app_store.session, location, outreach.salt)

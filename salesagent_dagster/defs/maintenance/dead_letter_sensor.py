@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import sentry_sdk
 from dagster import (
     DagsterInstance,
     DagsterRun,
@@ -86,6 +85,8 @@ def _raised_class(instance: DagsterInstance, run_id: str) -> str | None:
 
 def send_to_sentry(report: DeadLetterReport) -> None:
     """A message event grouped by job, step and error class (no-op without SENTRY_DSN)."""
+    import sentry_sdk  # here: only a process that has a dead letter to report needs it
+
     with sentry_sdk.new_scope() as scope:
         for name, value in report.tags().items():
             scope.set_tag(name, value)
