@@ -316,6 +316,7 @@ def resources_from_env(resolve_secrets: bool = False) -> Resources:
             follow_up_days=(
                 None if settings.follow_up_days is None else list(settings.follow_up_days)
             ),
+            auto_reply_delay_days=settings.auto_reply_delay_days,
         ),
     )
     # A bad rules file stops the load, with its reason (the files only: no app DB at load).

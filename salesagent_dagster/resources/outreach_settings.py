@@ -55,6 +55,9 @@ class OutreachSettings(ConfigurableResource):
     # SALESAGENT_FOLLOW_UP_DAYS: calendar-day delays replacing the policy file's (None: the
     # file's business days; empty: no follow-ups).
     follow_up_days: list[float] | None = None
+    # SALESAGENT_AUTO_REPLY_DELAY_DAYS: how long an out-of-office with no return date moves
+    # the next follow-up.
+    auto_reply_delay_days: int = 3
 
     def rule_settings(self, *, learned: bool = True) -> RuleSettings:
         """The rules file with the environment's overrides, and the threshold the rules

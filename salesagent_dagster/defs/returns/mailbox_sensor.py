@@ -23,7 +23,6 @@ from salesagent_dagster.resources.gmail import GmailResource
 from salesagent_dagster.resources.outreach_settings import OutreachSettings
 from salesagent_dagster.services.replies.listener import listen_to_mailboxes
 from salesagent_dagster.services.run_tags import RUN_KEY_TAG
-from salesagent_dagster.settings import load_settings
 from salesagent_dagster.store import inbound_mail
 
 # A reply is recorded within a minute: the daemon evaluates sensors at most every ~5 s, and
@@ -48,7 +47,7 @@ def mailbox_replies(
         gmail,
         app_store,
         hash_salt=outreach.salt,
-        auto_reply_delay_days=load_settings().auto_reply_delay_days,
+        auto_reply_delay_days=outreach.auto_reply_delay_days,
     )
     for index, error in enumerate(report.errors.values()):
         context.log.warning(f"mailbox {index + 1}: {error}; will try again next tick")
