@@ -154,6 +154,11 @@ class Settings(BaseSettings):
     retention_audit_days: int = _var("SALESAGENT_RETENTION_AUDIT_DAYS", 365, ge=1, le=36500)
     retention_cron: str = _var("SALESAGENT_RETENTION_CRON", "30 3 * * *")
     retention_timezone: str = _var("SALESAGENT_RETENTION_TIMEZONE", "UTC")
+    # Leads' dynamic partitions a SQLite instance should hold at most (Dagster recommends
+    # 100,000 partitions per asset or fewer); `doctor` warns at 80%. Postgres: not checked.
+    sqlite_partition_limit: int = _var(
+        "SALESAGENT_SQLITE_PARTITION_LIMIT", 100_000, ge=10, le=10_000_000
+    )
     # The production instance's S3 compute logs (deploy/production/dagster.yaml reads it too)
     compute_logs_bucket: str = _var("DAGSTER_COMPUTE_LOGS_BUCKET", "")
     # Sentry

@@ -14,7 +14,14 @@ from salesagent_dagster.local.fault_bench import format_fault_figures, run_fault
 from salesagent_dagster.local.mailbox_bench import measure_mailbox_tick
 from salesagent_dagster.local.reply_latency_bench import run_reply_latency_bench
 from salesagent_dagster.local.rule_precision import load_cases, precision_report
-from salesagent_dagster.local.speed_bench import format_figures, run_bench
+from salesagent_dagster.local.speed_bench import (
+    floor_lines,
+    floor_script,
+    format_figures,
+    run_bench,
+    run_floor,
+    script_lines,
+)
 from salesagent_dagster.local.warehouse_bench import HEADERS, machine_line, run_warehouse_bench
 
 
@@ -62,6 +69,24 @@ from salesagent_dagster.local.warehouse_bench import HEADERS, machine_line, run_
     show_default=True,
     help="With --warehouse: lead counts of generated history, comma-separated.",
 )
+@click.option(
+    "--floor/--no-floor",
+    default=True,
+    show_default=True,
+    help="Run the shared Dagster floor bench (tuned) first, when ../shared/perf is there.",
+)
+@click.option(
+    "--pushed/--no-pushed",
+    default=True,
+    show_default=True,
+    help="Time pushed submissions too (webserver + edge + the emulator's workflow webhook).",
+)
+@click.option(
+    "--history",
+    default="",
+    help="Leads of generated history, comma-separated (e.g. 10000,100000): time the sensor "
+    "tick, review list, retention and the UI's partition view over each instead.",
+)
 def bench(
     latency_leads: int,
     burst: int,
@@ -76,6 +101,9 @@ def bench(
     experiments: bool,
     repetitions: int,
     run_profile_floor: str | None,
+    floor: bool,
+    pushed: bool,
+    history: str,
 ) -> None:
     """p50/p95 latency and burst drain rate on the real daemon path, or (--faults) the send
     path under faults: duplicates, lost leads, dead letters, deliveries/min, or (--rules) each
@@ -88,6 +116,10 @@ def bench(
         return
     if experiments:
         print_experiment_simulation(repetitions)
+        return
+    if history:
+        for count in [int(n) for n in history.split(",") if n.strip()]:
+            print_history_scale(count)
         return
     if warehouse:
         counts = [int(n) for n in warehouse_leads.split(",") if n.strip()]
@@ -114,8 +146,40 @@ def bench(
         )
         click.echo(format_fault_figures(run_fault_bench(leads, fault_share)))
         return
-    click.echo("starting the emulators and dagster-daemon (a few minutes)...")
-    click.echo(format_figures(run_bench(latency_leads=latency_leads, burst=burst)))
+    print_speed_bench(latency_leads, burst, floor, pushed)
+
+
+def print_speed_bench(latency_leads: int, burst: int, floor: bool, pushed: bool) -> None:
+    """The floor first (the same sitting, the same machine), then ours, then the lines a
+    script reads: ours, the floor's and the ratios."""
+    script = floor_script() if floor else None
+    floor_figures = None
+    if floor and script is None:
+        click.echo("no ../shared/perf/floor_bench.py here: the floor is not measured")
+    if script is not None:
+        click.echo(f"the Dagster floor first: {script} --variants tuned (about 10 min)...")
+        try:
+            floor_figures = run_floor(script, latency_leads, burst)
+        except RuntimeError as exc:
+            click.echo(f"floor: {exc}")
+    click.echo("starting the emulators, dagster-daemon, webserver and edge (a few minutes)...")
+    figures = run_bench(latency_leads=latency_leads, burst=burst, pushed=pushed)
+    click.echo(format_figures(figures))
+    click.echo("")
+    lines = script_lines(figures)
+    if floor_figures is not None:
+        lines += floor_lines(figures, floor_figures)
+    for line in lines:
+        click.echo(line)
+
+
+def print_history_scale(leads: int) -> None:
+    from salesagent_dagster.cli.review_commands import queue_rows
+    from salesagent_dagster.local.history_scale_bench import run_history_scale_bench
+
+    click.echo(f"generating {leads:,} leads of history into a fresh instance...")
+    for line in run_history_scale_bench(leads, review_list=queue_rows).lines():
+        click.echo(line)
 
 
 def print_reply_classifier_scores() -> None:

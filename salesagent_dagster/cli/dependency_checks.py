@@ -121,6 +121,49 @@ def check_dagster_instance() -> CheckResult:
     return CheckResult("Dagster instance", True, f"DAGSTER_HOME={home}")
 
 
+def check_partition_capacity() -> CheckResult:
+    """On a SQLite instance: lead partitions against SALESAGENT_SQLITE_PARTITION_LIMIT, a
+    warning from 80% of it (with the lead window that keeps it under at the current rate)."""
+    from dagster import DagsterInstance
+
+    from salesagent_dagster.services.partition_capacity import WARN_SHARE, partition_capacity
+
+    name, home = "lead partitions", dagster_home()
+    if not (home / "dagster.yaml").exists():
+        return CheckResult(name, True, "no instance yet")
+    limit = load_settings().sqlite_partition_limit
+    try:
+        with (
+            DagsterInstance.from_config(str(home)) as instance,
+            resources_from_env().app_store.session() as session,
+        ):
+            capacity = partition_capacity(instance, session, limit)
+    except Exception as exc:
+        return CheckResult(name, False, _first_line(exc), "see the Dagster instance and app DB")
+    if not capacity.sqlite:
+        return CheckResult(name, True, f"{capacity.partitions:,} (not SQLite: no limit checked)")
+    detail = (
+        f"{capacity.partitions:,} of {limit:,} on SQLite ({capacity.share:.0%}), "
+        f"{capacity.leads_per_day:,.1f} leads/day lately"
+    )
+    if not capacity.near_limit:
+        return CheckResult(name, True, detail)
+    days = capacity.lead_days_allowed
+    window = (
+        f"set SALESAGENT_RETENTION_LEAD_DAYS to {days} or less (keeps it under "
+        f"{WARN_SHARE:.0%} at this rate)"
+        if days
+        else "shorten SALESAGENT_RETENTION_LEAD_DAYS"
+    )
+    return CheckResult(
+        name,
+        not capacity.over_limit,
+        ("OVER THE LIMIT: " if capacity.over_limit else "WARNING, near the limit: ") + detail,
+        f"{window} and run `salesagent retention`, or move the instance to Postgres "
+        "(deploy/postgres/dagster.yaml)",
+    )
+
+
 def check_hubspot() -> CheckResult:
     from salesagent_dagster.resources.errors import ServiceError
 

@@ -15,6 +15,7 @@ from salesagent_dagster.cli.dependency_checks import (
     check_dagster_instance,
     check_gmail,
     check_hubspot,
+    check_partition_capacity,
     check_s3,
     check_settings,
 )
@@ -31,7 +32,8 @@ CHECKS: tuple[Callable[[], CheckResult], ...] = (
 
 @click.command()
 def doctor() -> None:
-    """Check configuration, databases, the Dagster instance, HubSpot, Gmail and S3."""
+    """Check configuration, databases, the Dagster instance, HubSpot, Gmail and S3, and warn
+    when a SQLite instance nears its limit of lead partitions."""
     failures = 0
     # S3 is checked only where compute logs go there (the production instance).
     s3 = (check_s3,) if load_settings().compute_logs_bucket else ()
@@ -39,6 +41,11 @@ def doctor() -> None:
         result = check()
         echo_result(result)
         failures += not result.ok
+    # Said only when there is something to do: near (or over) SQLite's partition limit.
+    capacity = check_partition_capacity()
+    if capacity.fix:
+        echo_result(capacity)
+        failures += not capacity.ok
     raise SystemExit(1 if failures else 0)
 
 

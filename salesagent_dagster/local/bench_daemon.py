@@ -1,16 +1,19 @@
 """A fresh local instance with `dagster-daemon` running on it against the emulators: the
 production path on this machine, as the daemon benches (`salesagent bench`, and
-`bench --replies` for replies) measure it."""
+`bench --replies` for replies) measure it. For the pushed path, `dagster-webserver` on the same
+instance and the edge (`salesagent serve`) run beside it, each its own process, and
+`processes_cpu_seconds` adds up what every one of them (and their children) spent."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -54,7 +57,22 @@ def running_daemon(
 ) -> Iterator[subprocess.Popen[bytes]]:
     """`dagster-daemon run` on `home`, configured for the emulators (leads at BENCH_DOMAIN are
     known-good); `env` adds to or overrides that configuration. Its log: home/daemon.log."""
-    daemon_env = {
+    daemon_env = daemon_environment(stack, home, env)
+    daemon = Path(sys.executable).with_name("dagster-daemon")
+    with _running(
+        [str(daemon), "run", "-w", str(REPO_ROOT / "workspace.yaml")],
+        daemon_env,
+        home / "daemon.log",
+    ) as process:
+        yield process
+
+
+def daemon_environment(
+    stack: SandboxStack, home: Path, env: dict[str, str] | None = None
+) -> dict[str, str]:
+    """What every process of a daemon bench runs with: the emulators, this instance and its
+    app DB, leads at BENCH_DOMAIN known-good; `env` adds to or overrides it."""
+    return {
         **os.environ,
         **stack.env,
         "DAGSTER_HOME": str(home),
@@ -63,22 +81,116 @@ def running_daemon(
         "SALESAGENT_DATABASE_URL": app_db_url(home),
         **(env or {}),
     }
-    daemon = Path(sys.executable).with_name("dagster-daemon")
-    process = subprocess.Popen(
-        [str(daemon), "run", "-w", str(REPO_ROOT / "workspace.yaml")],
-        env=daemon_env,
-        cwd=REPO_ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=(home / "daemon.log").open("wb"),
-    )
-    try:
-        yield process
-    finally:
-        process.terminate()
+
+
+@contextmanager
+def running_webserver(
+    env: dict[str, str], log: Path
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`dagster-webserver` on the repository's workspace (the location name production
+    uses), on a free port, once its code location has loaded. Yields its URL."""
+    port = free_port()
+    webserver = Path(sys.executable).with_name("dagster-webserver")
+    command = [
+        str(webserver), "-w", str(REPO_ROOT / "workspace.yaml"),
+        "-h", "127.0.0.1", "-p", str(port),
+    ]  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    with _running(command, env, log) as process:
+        wait_for_location(url, process)
+        yield url, process
+
+
+@contextmanager
+def running_edge(env: dict[str, str], log: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`salesagent serve` (the public surface: the HubSpot webhook) on a free port, once
+    `/healthz` answers. Yields its URL."""
+    port = free_port()
+    salesagent = Path(sys.executable).with_name("salesagent")
+    url = f"http://127.0.0.1:{port}"
+    with _running([str(salesagent), "serve", "--port", str(port)], env, log) as process:
+        _wait_until(lambda: requests.get(f"{url}/healthz", timeout=5).ok, process, 60)
+        yield url, process
+
+
+@contextmanager
+def _running(
+    command: list[str], env: dict[str, str], log: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    with log.open("wb") as stderr:
+        process = subprocess.Popen(
+            command, env=env, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=stderr
+        )
         try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
+            yield process
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+
+
+def wait_for_location(url: str, process: subprocess.Popen[bytes], timeout_s: float = 180) -> None:
+    """Until the webserver's every code location has loaded."""
+    query = "{ workspaceOrError { ... on Workspace { locationEntries { loadStatus } } } }"
+
+    def loaded() -> bool:
+        answer = requests.post(f"{url}/graphql", json={"query": query}, timeout=5).json()
+        entries = answer["data"]["workspaceOrError"]["locationEntries"]
+        return bool(entries) and all(entry["loadStatus"] == "LOADED" for entry in entries)
+
+    _wait_until(loaded, process, timeout_s)
+
+
+def _wait_until(
+    ready: Callable[[], bool], process: subprocess.Popen[bytes], timeout_s: float
+) -> None:
+    name = Path(str(process.args[0])).name  # type: ignore[index]  # a list, always here
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited with {process.returncode}")
+        try:
+            if ready():
+                return
+        except (requests.RequestException, KeyError, TypeError, ValueError):
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"{name} not ready in {timeout_s:.0f} s")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def processes_cpu_seconds(roots: list[int]) -> float:
+    """CPU seconds (user + system) spent so far by these processes and every descendant
+    alive now, plus what their reaped children spent (Linux /proc: a finished run worker's
+    time is in its parent's cutime/cstime). Take it before and after a phase: the
+    difference is what the bench's processes spent in it, whatever else runs on the box.
+    0.0 where /proc is not there."""
+    parents: dict[int, int] = {}
+    ticks: dict[int, int] = {}
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else []:
+        if not entry.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # gone meanwhile
+        parents[int(entry)] = int(fields[1])
+        ticks[int(entry)] = sum(int(value) for value in fields[11:15])
+    counted = set(roots)
+    grew = True
+    while grew:
+        children = {pid for pid, parent in parents.items() if parent in counted}
+        grew = not children <= counted
+        counted |= children
+    return sum(ticks.get(pid, 0) for pid in counted) / os.sysconf("SC_CLK_TCK")
 
 
 def recipients_delivered(gmail_url: str) -> dict[str, float]:

@@ -1,89 +1,247 @@
 """Speed-to-lead benchmark on the real production path: `dagster-daemon` evaluating the
-sensor, the queued run coordinator, one run worker process per lead, against the emulators.
+sensor, the queued run coordinator, one run worker process per run, against the emulators;
+and the pushed path beside it: the emulator plays the HubSpot workflow and POSTs each
+submission, signed, to the edge (`salesagent serve`), which stores it and starts its run at
+once through `dagster-webserver`'s GraphQL API (the sensor still polls: whichever is first).
 
 Latency is measured from the moment the HubSpot emulator accepted a submission to the
-moment the Gmail emulator recorded the draft (or send) for it. Figures, not assertions:
-this is a measurement, run by `salesagent bench`, never by the test suite.
+moment the Gmail emulator recorded the draft (or send) for it, one lead at a time after a
+random pause (0-5 s, seeded, as the floor bench does) so submissions land at random phases
+of the daemon's loops. The burst is submitted at once on the polled path (the sensor's
+batches, whatever the product's batching is). CPU per lead is the burst's CPU seconds of
+every process the bench started (daemon, its code server and run workers, webserver and its
+code server, edge) over the leads delivered. Figures, not assertions: run by `salesagent
+bench`, never by the test suite.
 """
 
 from __future__ import annotations
 
+import json
+import random
 import statistics
+import subprocess
+import sys
 import time
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from salesagent_dagster.local.bench_daemon import (
     BENCH_DOMAIN,
     bench_home,
+    daemon_environment,
     instance_settings,
     percentile,
+    processes_cpu_seconds,
     running_daemon,
+    running_edge,
+    running_webserver,
     wait_for_delivery,
 )
+from salesagent_dagster.local.demo_push import SANDBOX_HUBSPOT_CLIENT_SECRET
 from salesagent_dagster.local.demo_seed import add_submission, default_form_id
+from salesagent_dagster.local.instance import REPO_ROOT
 from salesagent_dagster.local.sandbox_stack import SandboxStack, running_sandbox
 
+GAP_MAX_SECONDS = 5.0  # the floor bench's --gap-max
+LEAD_TIMEOUT_SECONDS = 120
+# The shared floor benchmark (a minimal project of our shape on the same Dagster): beside the
+# main checkout (`../shared/perf`), or beside the worktrees' folder.
+FLOOR_SCRIPT = Path("shared", "perf", "floor_bench.py")
 
-@dataclass(frozen=True)
+
+@dataclass
 class BenchFigures:
-    latencies_s: list[float]
-    burst_size: int
-    burst_seconds: float
-    timed_out: int
+    polled_s: list[float] = field(default_factory=list)
+    pushed_s: list[float] = field(default_factory=list)
+    burst_size: int = 0
+    burst_seconds: float = 0.0
+    burst_cpu_seconds: float = 0.0
+    timed_out: int = 0
 
     @property
     def leads_per_minute(self) -> float:
         return self.burst_size / self.burst_seconds * 60 if self.burst_seconds else 0.0
 
+    @property
+    def cpu_per_lead(self) -> float:
+        return self.burst_cpu_seconds / self.burst_size if self.burst_size else 0.0
 
-def run_bench(latency_leads: int = 20, burst: int = 200, timeout_s: float = 900) -> BenchFigures:
-    with (
-        bench_home("salesagent-bench-") as home,
-        running_sandbox() as stack,
-        running_daemon(stack, home),
-    ):
+
+def run_bench(
+    latency_leads: int = 20, burst: int = 200, timeout_s: float = 900, pushed: bool = True
+) -> BenchFigures:
+    figures = BenchFigures()
+    rng = random.Random(7)  # noqa: S311 (pauses, not secrets)
+    with bench_home("salesagent-bench-") as home, running_sandbox() as stack, ExitStack() as up:
+        processes = up.enter_context(_product_processes(stack, home, pushed))
         form_id = default_form_id(stack.hubspot.url)
-        _wait_for_first_tick(stack, form_id, timeout_s)
-        latencies, timed_out = [], 0
-        for index in range(latency_leads):
-            address = f"latency-{index}@{BENCH_DOMAIN}"
-            submitted = time.time()
-            add_submission(stack.hubspot.url, {"email": address, "firstname": "Bench"}, form_id)
-            delivered_at = wait_for_delivery(stack.gmail.url, {address}, timeout_s=60)
-            if address in delivered_at:
-                latencies.append(delivered_at[address] - submitted)
-            else:
-                timed_out += 1
+        _one_lead(stack, form_id, "warmup-polled", timeout_s)  # daemon and code server up
+        figures.polled_s = _latencies(stack, form_id, "polled", latency_leads, rng, figures)
+        if pushed:
+            stack.hubspot.use_workflow_webhook(
+                f"{processes.edge_url}/webhooks/hubspot", SANDBOX_HUBSPOT_CLIENT_SECRET
+            )
+            _one_lead(stack, form_id, "warmup-pushed", timeout_s)  # webserver's code server up
+            figures.pushed_s = _latencies(stack, form_id, "pushed", latency_leads, rng, figures)
+            stack.hubspot.use_workflow_webhook(None)
         addresses = {f"burst-{index}@{BENCH_DOMAIN}" for index in range(burst)}
+        cpu_before = processes_cpu_seconds(processes.pids)
         started = time.time()
         for address in sorted(addresses):
             add_submission(stack.hubspot.url, {"email": address, "firstname": "Burst"}, form_id)
         delivered = wait_for_delivery(stack.gmail.url, addresses, timeout_s=timeout_s)
+        figures.burst_cpu_seconds = processes_cpu_seconds(processes.pids) - cpu_before
         finished = max(delivered.values(), default=time.time())
-        timed_out += len(addresses) - len(delivered)
-    return BenchFigures(latencies, len(delivered), finished - started, timed_out)
+        figures.timed_out += len(addresses) - len(delivered)
+        figures.burst_size, figures.burst_seconds = len(delivered), finished - started
+    return figures
 
 
-def _wait_for_first_tick(stack: SandboxStack, form_id: str, timeout_s: float) -> None:
-    """Warm-up lead: the daemon and code server start before we measure anything."""
-    address = f"warmup@{BENCH_DOMAIN}"
-    add_submission(stack.hubspot.url, {"email": address, "firstname": "Warm"}, form_id)
-    wait_for_delivery(stack.gmail.url, {address}, timeout_s)
+@dataclass(frozen=True)
+class _Processes:
+    pids: list[int]
+    edge_url: str = ""
+
+
+@contextmanager
+def _product_processes(stack: SandboxStack, home: Path, pushed: bool) -> Iterator[_Processes]:
+    """The daemon, and for the pushed path the webserver and the edge wired to it."""
+    with ExitStack() as up:
+        daemon = up.enter_context(running_daemon(stack, home))
+        if not pushed:
+            yield _Processes([daemon.pid])
+            return
+        env = daemon_environment(
+            stack, home, {"HUBSPOT_CLIENT_SECRET": SANDBOX_HUBSPOT_CLIENT_SECRET}
+        )
+        webserver_url, webserver = up.enter_context(running_webserver(env, home / "webserver.log"))
+        env["SALESAGENT_DAGSTER_WEBSERVER_URL"] = webserver_url
+        edge_url, edge = up.enter_context(running_edge(env, home / "edge.log"))
+        yield _Processes([daemon.pid, webserver.pid, edge.pid], edge_url)
+
+
+def _latencies(
+    stack: SandboxStack, form_id: str, path: str, leads: int, rng: random.Random,
+    figures: BenchFigures,
+) -> list[float]:  # fmt: skip
+    latencies = []
+    for index in range(leads):
+        time.sleep(rng.uniform(0, GAP_MAX_SECONDS))
+        latency = _one_lead(stack, form_id, f"{path}-{index}", LEAD_TIMEOUT_SECONDS)
+        if latency is None:
+            figures.timed_out += 1
+        else:
+            latencies.append(latency)
+    return latencies
+
+
+def _one_lead(stack: SandboxStack, form_id: str, name: str, timeout_s: float) -> float | None:
+    """Submission accepted by the emulator -> Gmail recorded its draft; None: timed out."""
+    address = f"{name}@{BENCH_DOMAIN}"
+    submitted = time.time()
+    add_submission(stack.hubspot.url, {"email": address, "firstname": "Bench"}, form_id)
+    delivered_at = wait_for_delivery(stack.gmail.url, {address}, timeout_s=timeout_s)
+    return delivered_at[address] - submitted if address in delivered_at else None
 
 
 def format_figures(figures: BenchFigures) -> str:
+    """The human-readable lines: settings, then each path's latency and the burst."""
     lines = instance_settings("sensor min interval 1 s")
-    if figures.latencies_s:
-        lines.append(
-            f"latency submission -> Gmail draft over {len(figures.latencies_s)} leads: "
-            f"p50 {statistics.median(figures.latencies_s):.1f} s, "
-            f"p95 {percentile(figures.latencies_s, 0.95):.1f} s, "
-            f"max {max(figures.latencies_s):.1f} s   (target p95 <= 10 s)"
-        )
+    for path, values in (("polled", figures.polled_s), ("pushed", figures.pushed_s)):
+        if values:
+            lines.append(
+                f"{path} latency submission -> Gmail draft over {len(values)} leads: "
+                f"p50 {statistics.median(values):.1f} s, p95 {percentile(values, 0.95):.1f} s, "
+                f"max {max(values):.1f} s   (target p95 <= 10 s)"
+            )
     lines.append(
         f"burst: {figures.burst_size} leads drained in {figures.burst_seconds:.0f} s = "
-        f"{figures.leads_per_minute:.1f} leads/min   (target >= 60 leads/min)"
+        f"{figures.leads_per_minute:.1f} leads/min, {figures.cpu_per_lead:.2f} CPU-s per lead "
+        "(daemon, code servers, run workers, webserver, edge)   (target >= 60 leads/min)"
     )
     if figures.timed_out:
         lines.append(f"timed out: {figures.timed_out} leads never reached Gmail")
     return "\n".join(lines)
+
+
+def script_lines(figures: BenchFigures) -> list[str]:
+    """The lines a script reads (`polled latency p50 X s p95 Y s`, ...): seconds, leads/min."""
+    lines = [
+        _latency_line(f"{path} latency", values)
+        for path, values in (("polled", figures.polled_s), ("pushed", figures.pushed_s))
+        if values
+    ]
+    lines.append(f"burst {figures.leads_per_minute:.1f} leads/min")
+    lines.append(f"cpu per lead {figures.cpu_per_lead:.3f} s")
+    return lines
+
+
+def _latency_line(label: str, values: list[float]) -> str:
+    return f"{label} p50 {statistics.median(values):.2f} s p95 {percentile(values, 0.95):.2f} s"
+
+
+@dataclass(frozen=True)
+class FloorFigures:
+    """The floor bench's tuned variant, from the JSON line it ends with."""
+
+    p50_s: float
+    p95_s: float
+    leads_per_minute: float
+    cpu_per_lead: float
+
+
+def floor_script() -> Path | None:
+    for folder in (REPO_ROOT.parent, REPO_ROOT.parent.parent):
+        if (folder / FLOOR_SCRIPT).is_file():
+            return folder / FLOOR_SCRIPT
+    return None
+
+
+def run_floor(script: Path, latency_leads: int, burst: int) -> FloorFigures:
+    """`floor_bench.py --venv <this venv> --variants tuned` with our lead counts; its
+    progress goes to stderr as it runs. Raises RuntimeError when it gave no figures."""
+    answer = subprocess.run(
+        [
+            sys.executable, str(script), "--venv", sys.prefix, "--variants", "tuned",
+            "--latency-n", str(latency_leads), "--burst-n", str(burst),
+        ],
+        stdout=subprocess.PIPE, text=True, check=False, timeout=3600,
+    )  # fmt: skip
+    lines = answer.stdout.strip().splitlines()
+    try:
+        tuned = json.loads(lines[-1])["results"][0]
+        return FloorFigures(
+            p50_s=float(tuned["latency"]["p50"]),
+            p95_s=float(tuned["latency"]["p95"]),
+            leads_per_minute=float(tuned["burst"]["leads_per_min"]),
+            cpu_per_lead=float(tuned["burst"]["cpu"]["cpu_s_per_lead"]),
+        )
+    except (IndexError, KeyError, TypeError, ValueError) as exc:
+        raise RuntimeError(
+            f"the floor bench gave no figures (exit {answer.returncode}): {lines[-1:]}"
+        ) from exc
+
+
+def floor_lines(figures: BenchFigures, floor: FloorFigures) -> list[str]:
+    """The floor's lines, then the product's figures over the floor's (latency and CPU: how
+    many times the floor's; burst: the share of the floor's rate). Pushed latency is compared
+    with the floor's polled one, the only latency the floor has."""
+    lines = [
+        f"floor polled latency p50 {floor.p50_s:.2f} s p95 {floor.p95_s:.2f} s",
+        f"floor burst {floor.leads_per_minute:.1f} leads/min",
+        f"floor cpu per lead {floor.cpu_per_lead:.3f} s",
+    ]
+    for path, values in (("polled", figures.polled_s), ("pushed", figures.pushed_s)):
+        if values:
+            p50 = _ratio(statistics.median(values), floor.p50_s)
+            p95 = _ratio(percentile(values, 0.95), floor.p95_s)
+            lines.append(f"ratio {path} latency p50 {p50} p95 {p95}")
+    lines.append(f"ratio burst {_ratio(figures.leads_per_minute, floor.leads_per_minute)}")
+    lines.append(f"ratio cpu per lead {_ratio(figures.cpu_per_lead, floor.cpu_per_lead)}")
+    return lines
+
+
+def _ratio(ours: float, floor: float) -> str:
+    return f"{ours / floor:.2f}" if floor else "n/a"
