@@ -42,4 +42,6 @@ def serve(host: str, port: int | None, surface: str) -> None:
         # called, so the scheme comes from X-Forwarded-Proto of the addresses in
         # FORWARDED_ALLOW_IPS (uvicorn's; default 127.0.0.1), the host from Host.
         proxy_headers=True,
+        # SIGTERM or Ctrl-C: stop accepting, give requests in flight this long, then exit.
+        timeout_graceful_shutdown=10,
     )

@@ -18,6 +18,7 @@ import requests
 import yaml
 
 from salesagent_dagster.local.instance import INSTANCE_CONFIG, REPO_ROOT
+from salesagent_dagster.local.processes import running_group
 from salesagent_dagster.local.sandbox_stack import SANDBOX_SENDER, SandboxStack
 from salesagent_dagster.store.database import migrate
 
@@ -64,21 +65,16 @@ def running_daemon(
         **(env or {}),
     }
     daemon = Path(sys.executable).with_name("dagster-daemon")
-    process = subprocess.Popen(
+    # Its own process group, stopped as one: the daemon's code server and run workers too.
+    with running_group(
         [str(daemon), "run", "-w", str(REPO_ROOT / "workspace.yaml")],
+        grace_seconds=30,
         env=daemon_env,
         cwd=REPO_ROOT,
         stdout=subprocess.DEVNULL,
         stderr=(home / "daemon.log").open("wb"),
-    )
-    try:
+    ) as process:
         yield process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 def recipients_delivered(gmail_url: str) -> dict[str, float]:
