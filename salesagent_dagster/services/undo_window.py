@@ -41,8 +41,9 @@ def window_closes_at(
     delay_seconds: float,
     now: datetime | None = None,
 ) -> datetime | None:
-    """When this lead's undo window closes, or None when it is closed (or there is none)."""
-    if delay_seconds <= 0:
+    """When this lead's undo window closes, or None when it is closed (or there is none, or
+    the email already claimed its ledger row: a re-run then finds it done, at once)."""
+    if delay_seconds <= 0 or send_ledger.get_entry(session, key) is not None:
         return None
     start = approved_at(session, key, authorization)
     if start is None:
