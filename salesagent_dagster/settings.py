@@ -147,6 +147,9 @@ class Settings(BaseSettings):
     reconcile_settle_seconds: float = _var(
         "SALESAGENT_RECONCILE_SETTLE_SECONDS", 120.0, ge=0, le=3600
     )
+    # The undo window: an approved first email waits this long before it goes to Gmail, so
+    # the kill switch, a reviewer or `review hold` can still stop it (0: no window).
+    send_delay_seconds: float = _var("SALESAGENT_SEND_DELAY_SECONDS", 0.0, ge=0, le=86400)
     # Retention
     retention_draft_body_days: int = _var("SALESAGENT_RETENTION_DRAFT_BODY_DAYS", 30, ge=1, le=3650)
     retention_draft_days: int = _var("SALESAGENT_RETENTION_DRAFT_DAYS", 90, ge=1, le=3650)
@@ -161,6 +164,13 @@ class Settings(BaseSettings):
     )
     # The production instance's S3 compute logs (deploy/production/dagster.yaml reads it too)
     compute_logs_bucket: str = _var("DAGSTER_COMPUTE_LOGS_BUCKET", "")
+    # App DB backups (defs/backups): to this bucket (empty: the compute logs' bucket) under
+    # the prefix, or, with no bucket at all, to the directory (empty: DAGSTER_HOME/backups)
+    backup_bucket: str = _var("SALESAGENT_BACKUP_BUCKET", "")
+    backup_prefix: str = _var("SALESAGENT_BACKUP_PREFIX", "app-db-backups")
+    backup_dir: str = _var("SALESAGENT_BACKUP_DIR", "")
+    backup_keep_days: int = _var("SALESAGENT_BACKUP_KEEP_DAYS", 7, ge=1, le=3650)
+    backup_cron: str = _var("SALESAGENT_BACKUP_CRON", "0 2 * * *")
     # Sentry
     sentry_dsn: str = _var("SENTRY_DSN", "")
     sentry_environment: str = _var("SENTRY_ENVIRONMENT", "production")
@@ -299,6 +309,7 @@ def resources_from_env(resolve_secrets: bool = False) -> Resources:
             allow_real_sends=settings.allow_real_sends,
             kill_switch_forced=settings.kill_switch,
             reconcile_settle_seconds=settings.reconcile_settle_seconds,
+            send_delay_seconds=settings.send_delay_seconds,
             rules_file=settings.rules_file,
             experiments_file=settings.experiments_file,
             auto_approve_threshold=settings.auto_approve_threshold,

@@ -12,6 +12,7 @@ from salesagent_dagster.domain.replies.scoring import score
 from salesagent_dagster.local import experiment_simulation, run_profile
 from salesagent_dagster.local.fault_bench import format_fault_figures, run_fault_bench
 from salesagent_dagster.local.mailbox_bench import measure_mailbox_tick
+from salesagent_dagster.local.processes import exit_on_sigterm
 from salesagent_dagster.local.reply_latency_bench import run_reply_latency_bench
 from salesagent_dagster.local.rule_precision import load_cases, precision_report
 from salesagent_dagster.local.speed_bench import (
@@ -111,6 +112,33 @@ def bench(
     classifier's per-class precision and recall on its labelled replies, or (--warehouse) the
     warehouse export, dbt build and incremental export over generated history, or
     (--experiments) the A/B scoring's power and false-winner rate on simulated outcomes."""
+    # SIGTERM as Ctrl-C: the daemon's process group and the emulators are stopped on the way out.
+    with exit_on_sigterm():
+        _measure(
+            latency_leads, burst, faults, rules, replies, leads, fault_share,
+            reply_latency_leads, warehouse, warehouse_leads, experiments, repetitions,
+            run_profile_floor, floor, pushed, history,
+        )  # fmt: skip
+
+
+def _measure(
+    latency_leads: int,
+    burst: int,
+    faults: bool,
+    rules: bool,
+    replies: bool,
+    leads: int,
+    fault_share: float,
+    reply_latency_leads: int,
+    warehouse: bool,
+    warehouse_leads: str,
+    experiments: bool,
+    repetitions: int,
+    run_profile_floor: str | None,
+    floor: bool,
+    pushed: bool,
+    history: str,
+) -> None:
     if run_profile_floor is not None:
         click.echo(run_profile.profile_report(run_profile_floor or None))
         return

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from salesagent_dagster.local.instance import prepare_dagster_home
 from salesagent_dagster.local.one_tick import QUIET_CONSOLE
+from salesagent_dagster.services import undo_window
 from salesagent_dagster.services.review import (
     ReviewAction,
     ReviewRequest,
@@ -201,6 +202,20 @@ def edit(
 def reject(partition_key: str, reviewer: str, reason: str) -> None:
     """Reject the lead: it is never sent by any later run."""
     _report(_launch(partition_key, action="reject", reviewer=reviewer, reason=reason))
+
+
+@review.command()
+@click.argument("partition_key")
+@reviewer_option
+@reason_option
+def hold(partition_key: str, reviewer: str, reason: str) -> None:
+    """Stop an approved email in its undo window (SALESAGENT_SEND_DELAY_SECONDS) before it
+    goes to Gmail; `review approve` or `edit` sends it later, `reject` never."""
+    with resources_from_env().app_store.session() as session:
+        result = undo_window.hold(session, partition_key, reviewer, reason)
+    if not result.held:
+        raise click.ClickException(f"{partition_key}: {result.explanation}")
+    click.echo(f"{partition_key}: {result.explanation}")
 
 
 @review.command("approve-all")

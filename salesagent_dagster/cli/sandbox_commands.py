@@ -4,7 +4,6 @@ plus the Dagster webserver and daemon on the embedded instance)."""
 from __future__ import annotations
 
 import contextlib
-import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -13,6 +12,7 @@ import click
 
 from salesagent_dagster.local.demo_seed import add_submission, seed_demo
 from salesagent_dagster.local.instance import REPO_ROOT, start_local_instance
+from salesagent_dagster.local.processes import exit_on_sigterm, running_group
 from salesagent_dagster.local.sandbox_replies import REPLY_KINDS, put_reply
 from salesagent_dagster.local.sandbox_stack import apply_env, running_sandbox
 from salesagent_dagster.settings import load_settings, resources_from_env
@@ -27,7 +27,7 @@ def sandbox(ctx: click.Context, hubspot_port: int, gmail_port: int, seed: bool) 
     """Run the HubSpot and Gmail emulators until Ctrl-C and print the env to use them."""
     if ctx.invoked_subcommand is not None:
         return
-    with running_sandbox(hubspot_port, gmail_port) as stack:
+    with exit_on_sigterm(), running_sandbox(hubspot_port, gmail_port) as stack:
         if seed:
             seed_demo(stack.hubspot.url, stack.gmail.url)
         click.echo("# emulators running; in another shell:")
@@ -77,11 +77,14 @@ def reply(key: str, kind: str) -> None:
 
 @click.command()
 @click.option("--port", default=3000, show_default=True)
+@click.option("--hubspot-port", default=8101, show_default=True)
+@click.option("--gmail-port", default=8102, show_default=True)
 @click.option("--seed/--no-seed", default=True, help="Add the demo's submissions once up.")
-def ui(port: int, seed: bool) -> None:
-    """Dagster UI + daemon on the embedded instance, with the emulators running."""
+def ui(port: int, hubspot_port: int, gmail_port: int, seed: bool) -> None:
+    """Dagster UI + daemon on the embedded instance, with the emulators running. SIGTERM or
+    Ctrl-C stops every process it started (`dagster dev`'s whole process group)."""
     start_local_instance()
-    with running_sandbox(8101, 8102) as stack:
+    with exit_on_sigterm(), running_sandbox(hubspot_port, gmail_port) as stack:
         apply_env(stack.env)
         if seed:
             seed_demo(stack.hubspot.url, stack.gmail.url)
@@ -89,5 +92,9 @@ def ui(port: int, seed: bool) -> None:
         click.echo(f"add a lead: salesagent sandbox add --email ana@acme.io  (UI on :{port})")
         dagster = Path(sys.executable).with_name("dagster")
         command = [str(dagster), "dev", "-w", str(REPO_ROOT / "workspace.yaml"), "-p", str(port)]
-        with contextlib.suppress(KeyboardInterrupt):
-            subprocess.run(command, check=False, cwd=REPO_ROOT)
+        with (
+            contextlib.suppress(KeyboardInterrupt),
+            # 5 s for the graceful part: after it, what ignores SIGTERM is killed.
+            running_group(command, grace_seconds=5, cwd=REPO_ROOT) as dagster_dev,
+        ):
+            dagster_dev.wait()

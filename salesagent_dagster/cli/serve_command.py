@@ -54,4 +54,6 @@ def serve(host: str, port: int | None, surface: str, forwarded_allow_ips: str | 
         # FORWARDED_ALLOW_IPS (uvicorn's; default 127.0.0.1), the host from Host.
         proxy_headers=True,
         forwarded_allow_ips=forwarded_allow_ips,
+        # SIGTERM or Ctrl-C: stop accepting, give requests in flight this long, then exit.
+        timeout_graceful_shutdown=10,
     )

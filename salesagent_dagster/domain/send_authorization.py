@@ -17,6 +17,9 @@ from salesagent_dagster.domain.safety.findings import HARD_RULES, Finding
 from salesagent_dagster.domain.send_limits import SEND_LIMIT_RULE
 
 RULES = "rules"
+# An operator's hold (`salesagent review hold`, during the undo window): the approval before
+# it no longer allows a send; a later approve or edit allows one again.
+HOLD = "hold"
 
 
 @dataclass(frozen=True)
@@ -27,7 +30,7 @@ class DecisionFacts:
 
 @dataclass(frozen=True)
 class ReviewFacts:
-    action: str  # approve | edit | reject
+    action: str  # approve | edit | reject | hold
     reviewer: str
     draft_version: int
     overridden_rules: tuple[str, ...] = ()
@@ -61,6 +64,8 @@ def authorize(
         return None
     if reviews:
         latest = reviews[-1]
+        if latest.action == HOLD:
+            return None
         return Authorization(
             latest.draft_version,
             latest.reviewer,

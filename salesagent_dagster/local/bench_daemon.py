@@ -21,6 +21,7 @@ import requests
 import yaml
 
 from salesagent_dagster.local.instance import INSTANCE_CONFIG, REPO_ROOT
+from salesagent_dagster.local.processes import running_group
 from salesagent_dagster.local.sandbox_stack import SANDBOX_SENDER, SandboxStack
 from salesagent_dagster.store.database import migrate
 
@@ -117,19 +118,20 @@ def running_edge(env: dict[str, str], log: Path) -> Iterator[tuple[str, subproce
 def _running(
     command: list[str], env: dict[str, str], log: Path
 ) -> Iterator[subprocess.Popen[bytes]]:
-    with log.open("wb") as stderr:
-        process = subprocess.Popen(
-            command, env=env, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=stderr
-        )
-        try:
-            yield process
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
+    """`command` in a process group of its own, stopped as one after the block (SIGTERM, a
+    grace period, SIGKILL): the daemon's code server and run workers go with it."""
+    with (
+        log.open("wb") as stderr,
+        running_group(
+            command,
+            grace_seconds=30,
+            env=env,
+            cwd=REPO_ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        ) as process,
+    ):
+        yield process
 
 
 def wait_for_location(url: str, process: subprocess.Popen[bytes], timeout_s: float = 180) -> None:

@@ -34,6 +34,8 @@ class OutreachSettings(ConfigurableResource):
     kill_switch_forced: bool = False
     # After an unclear send, Gmail's "not found" counts only once this long has passed.
     reconcile_settle_seconds: float = 120.0
+    # The undo window (SALESAGENT_SEND_DELAY_SECONDS): approved first emails wait this long.
+    send_delay_seconds: float = 0.0
     rules_file: str = ""  # empty: the packaged policy/approval_rules.toml
     experiments_file: str = ""  # empty: the packaged policy/experiments.toml
     auto_approve_threshold: float | None = None  # overrides the file's when set

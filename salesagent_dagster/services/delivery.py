@@ -26,6 +26,7 @@ from salesagent_dagster.resources.app_store import AppStoreResource
 from salesagent_dagster.resources.errors import PermanentServiceError, UnclearSendOutcome
 from salesagent_dagster.resources.gmail import GmailMessageRef, GmailResource
 from salesagent_dagster.resources.outreach_settings import OutreachSettings
+from salesagent_dagster.services import undo_window
 from salesagent_dagster.services.follow_up_email import follow_up_at_gate
 from salesagent_dagster.services.outgoing_email import outgoing_email_for, safety_report_for
 from salesagent_dagster.store import (
@@ -74,7 +75,7 @@ class Paced:
 
 @dataclass(frozen=True)
 class Deferred:
-    """Over a send limit: parked until the window reopens."""
+    """Over a send limit, or in the undo window: parked until the window reopens (closes)."""
 
     until: datetime
     reason: str
@@ -97,6 +98,10 @@ DeliveryOutcome = Delivered | Held | Paced | Deferred | Refused | NotApproved
 
 class _KillSwitchFlipped(Exception):
     """Raised inside the claim's transaction so the claim is rolled back."""
+
+
+class _ApprovalWithdrawn(Exception):
+    """A hold or reject committed while the send was being claimed: the claim is rolled back."""
 
 
 def deliver(
@@ -128,6 +133,15 @@ def deliver(
             if authorization is None or authorization.draft_version != prepared.draft_version:
                 _clear_deferral(session, key, step)
                 return NotApproved()
+            closes = (
+                undo_window.window_closes_at(
+                    session, key, authorization, outreach.send_delay_seconds
+                )
+                if step == 0
+                else None
+            )
+            if closes is not None:
+                return Deferred(closes, undo_window.wait_out_window(session, key, closes))
             lead_email = (
                 outgoing_email_for(
                     session,
@@ -174,12 +188,17 @@ def deliver(
             )
             # Read again under the mailbox lock: a flip committed before this point stops
             # this send; the claim is rolled back with the exception.
-            if claim.status == ClaimStatus.CLAIMED and _kill_switch_on(
-                app_store, outreach, session
-            ):
-                raise _KillSwitchFlipped
+            if claim.status == ClaimStatus.CLAIMED:
+                if _kill_switch_on(app_store, outreach, session):
+                    raise _KillSwitchFlipped
+                if step == 0:  # and a hold or reject (the hold takes this row's lock too)
+                    deferrals.lock(session, key)
+                    if not undo_window.still_authorized(session, key, prepared.draft_version):
+                        raise _ApprovalWithdrawn
     except _KillSwitchFlipped:
         return _hold(app_store, key, step, "kill switch turned on just before the send")
+    except _ApprovalWithdrawn:
+        return NotApproved()
     entry = claim.entry
     if claim.status == ClaimStatus.PACED:
         # Quota pacing is not a failure: wait for the mailbox's next send slot.

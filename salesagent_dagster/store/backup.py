@@ -12,17 +12,26 @@ backups already taken. Keep them no longer than the lead retention window.
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import sqlite3
 import subprocess
+import tempfile
 import time
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import create_engine, func, inspect, select, table, text
 from sqlalchemy.engine import make_url
 
-from salesagent_dagster.store.database import dispose_engine, normalise_database_url
+from salesagent_dagster.store.database import (
+    database_revision,
+    dispose_engine,
+    get_engine,
+    normalise_database_url,
+)
 
 
 class BackupError(RuntimeError):
@@ -66,6 +75,67 @@ def restore_database(database_url: str, path: Path) -> BackupResult:
     else:
         raise BackupError(f"no restore method for {make_url(url).drivername}")
     return BackupResult(path, time.monotonic() - started, path.stat().st_size)
+
+
+@dataclass(frozen=True)
+class VerifiedBackup:
+    """What a restore of the backup into a scratch database held: its migration and the row
+    count of every table (counts only: no row leaves the scratch database)."""
+
+    revision: str | None
+    rows: dict[str, int]
+    seconds: float
+
+
+def verify_backup(database_url: str, path: Path) -> VerifiedBackup:
+    """Restore the backup at `path` into a scratch database of the same kind as
+    `database_url` (a temporary SQLite file, or a new database on the same PostgreSQL server,
+    which needs CREATEDB), count its rows, and drop it. Raises BackupError if it does not
+    restore or holds no schema."""
+    started = time.monotonic()
+    with _scratch_database(normalise_database_url(database_url)) as scratch:
+        try:
+            restore_database(scratch, path)
+        except sqlite3.DatabaseError as exc:
+            raise BackupError(f"the backup at {path} does not restore: {exc}") from exc
+        revision = database_revision(scratch)
+        engine = get_engine(scratch)
+        with engine.connect() as connection:
+            names = sorted(inspect(connection).get_table_names())
+            rows = {
+                name: int(
+                    connection.execute(select(func.count()).select_from(table(name))).scalar() or 0
+                )
+                for name in names
+            }
+        dispose_engine(scratch)
+    if revision is None or not rows:
+        raise BackupError(f"the backup at {path} restored no app DB schema")
+    return VerifiedBackup(revision, rows, time.monotonic() - started)
+
+
+@contextmanager
+def _scratch_database(url: str) -> Iterator[str]:
+    if url.startswith("sqlite"):
+        with tempfile.TemporaryDirectory(prefix="salesagent-verify-") as directory:
+            yield f"sqlite:///{Path(directory) / 'scratch.db'}"
+        return
+    if not url.startswith("postgresql"):
+        raise BackupError(f"no restore method for {make_url(url).drivername}")
+    name = f"salesagent_verify_{secrets.token_hex(4)}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        scratch = make_url(url).set(database=name).render_as_string(hide_password=False)
+        try:
+            yield scratch
+        finally:
+            dispose_engine(scratch)
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+    finally:
+        admin.dispose()
 
 
 def _sqlite_file(url: str, must_exist: bool) -> Path:

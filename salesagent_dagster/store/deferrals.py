@@ -6,13 +6,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from salesagent_dagster.store.models import SendDeferral, utc_now
 
 # The reason prefix of sends parked by the kill switch: due at once, resumed when it is off.
 HELD_BY_KILL_SWITCH = "held"
+# The reason prefix of approved first emails waiting out the undo window.
+UNDO_WINDOW = "undo window"
 
 
 def defer(
@@ -42,6 +44,17 @@ def due(session: Session, limit: int, now: datetime | None = None) -> Sequence[S
 
 def get_deferral(session: Session, partition_key: str) -> SendDeferral | None:
     return session.get(SendDeferral, partition_key)
+
+
+def lock(session: Session, partition_key: str) -> None:
+    """Take the lead's deferral row lock for the rest of this transaction, if it has a row:
+    a send's claim and an operator's hold both do, so on Postgres one waits for the other
+    (SQLite has one writer anyway) and a hold never loses a race it reports as won."""
+    session.execute(
+        update(SendDeferral)
+        .where(SendDeferral.partition_key == partition_key)
+        .values(deferrals=SendDeferral.deferrals)
+    )
 
 
 def clear(session: Session, partition_key: str) -> None:

@@ -18,7 +18,9 @@ MAX_RESUMED_PER_TICK = 50
 
 @sensor(
     job=process_lead_job,
-    minimum_interval_seconds=30,
+    # Every daemon pass (5 s at most): the undo window closes on time, and the queries are
+    # indexed (next_attempt_at) and capped per tick.
+    minimum_interval_seconds=5,
     default_status=DefaultSensorStatus.RUNNING,
     description="Re-runs sent_email for deferred or held sends once they may go.",
 )
