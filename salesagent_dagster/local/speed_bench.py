@@ -42,6 +42,7 @@ from salesagent_dagster.local.bench_daemon import (
 from salesagent_dagster.local.demo_push import SANDBOX_HUBSPOT_CLIENT_SECRET
 from salesagent_dagster.local.demo_seed import add_submission, default_form_id
 from salesagent_dagster.local.instance import REPO_ROOT
+from salesagent_dagster.local.processes import running_group
 from salesagent_dagster.local.sandbox_stack import SandboxStack, running_sandbox
 
 GAP_MAX_SECONDS = 5.0  # the floor bench's --gap-max
@@ -202,14 +203,16 @@ def floor_script() -> Path | None:
 def run_floor(script: Path, latency_leads: int, burst: int) -> FloorFigures:
     """`floor_bench.py --venv <this venv> --variants tuned` with our lead counts; its
     progress goes to stderr as it runs. Raises RuntimeError when it gave no figures."""
-    answer = subprocess.run(
-        [
-            sys.executable, str(script), "--venv", sys.prefix, "--variants", "tuned",
-            "--latency-n", str(latency_leads), "--burst-n", str(burst),
-        ],
-        stdout=subprocess.PIPE, text=True, check=False, timeout=3600,
-    )  # fmt: skip
-    lines = answer.stdout.strip().splitlines()
+    command = [
+        sys.executable, str(script), "--venv", sys.prefix, "--variants", "tuned",
+        "--latency-n", str(latency_leads), "--burst-n", str(burst),
+    ]  # fmt: skip
+    # Its own process group, stopped as one if the bench is stopped meanwhile: the floor's
+    # daemon and run workers must not outlive a Ctrl-C.
+    with running_group(command, grace_seconds=30, stdout=subprocess.PIPE) as process:
+        out, _ = process.communicate(timeout=3600)
+    returncode = process.returncode
+    lines = out.decode().strip().splitlines()
     try:
         tuned = json.loads(lines[-1])["results"][0]
         return FloorFigures(
@@ -220,7 +223,7 @@ def run_floor(script: Path, latency_leads: int, burst: int) -> FloorFigures:
         )
     except (IndexError, KeyError, TypeError, ValueError) as exc:
         raise RuntimeError(
-            f"the floor bench gave no figures (exit {answer.returncode}): {lines[-1:]}"
+            f"the floor bench gave no figures (exit {returncode}): {lines[-1:]}"
         ) from exc
 
 
