@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from salesagent_dagster.cli.tables import format_table
@@ -88,24 +90,7 @@ from salesagent_dagster.local.warehouse_bench import HEADERS, machine_line, run_
     help="Leads of generated history, comma-separated (e.g. 10000,100000): time the sensor "
     "tick, review list, retention and the UI's partition view over each instead.",
 )
-def bench(
-    latency_leads: int,
-    burst: int,
-    faults: bool,
-    rules: bool,
-    replies: bool,
-    leads: int,
-    fault_share: float,
-    reply_latency_leads: int,
-    warehouse: bool,
-    warehouse_leads: str,
-    experiments: bool,
-    repetitions: int,
-    run_profile_floor: str | None,
-    floor: bool,
-    pushed: bool,
-    history: str,
-) -> None:
+def bench(**options: Any) -> None:
     """p50/p95 latency and burst drain rate on the real daemon path, or (--faults) the send
     path under faults: duplicates, lost leads, dead letters, deliveries/min, or (--rules) each
     safety rule's precision and recall on the labelled test set, or (--replies) the reply
@@ -114,11 +99,7 @@ def bench(
     (--experiments) the A/B scoring's power and false-winner rate on simulated outcomes."""
     # SIGTERM as Ctrl-C: the daemon's process group and the emulators are stopped on the way out.
     with exit_on_sigterm():
-        _measure(
-            latency_leads, burst, faults, rules, replies, leads, fault_share,
-            reply_latency_leads, warehouse, warehouse_leads, experiments, repetitions,
-            run_profile_floor, floor, pushed, history,
-        )  # fmt: skip
+        _measure(**options)
 
 
 def _measure(

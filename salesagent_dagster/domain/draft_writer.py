@@ -132,17 +132,7 @@ def compose_draft(
 
 def variant_values(voice: VoiceProfile, about: str, booking_url: str) -> dict[str, str]:
     """What VARIANT_PLACEHOLDERS stand for in this voice: the rep's contractions, or not."""
-    contracted = voice.uses_contractions
-    return {
-        "about": about,
-        "booking_url": booking_url,
-        "i_would": "I'd" if contracted else "I would",
-        "i_am": "I'm" if contracted else "I am",
-        "i_have": "I've" if contracted else "I have",
-        "i_will": "I'll" if contracted else "I will",
-        "we_are": "we're" if contracted else "we are",
-        "it_is": "it's" if contracted else "it is",
-    }
+    return {"about": about, "booking_url": booking_url, **voice.phrases()}
 
 
 def reply_subject(subject: str) -> str:

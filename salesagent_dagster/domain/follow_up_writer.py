@@ -42,19 +42,13 @@ def compose_follow_up(
 ) -> ComposedDraft:
     first_name = clean_person_name(facts.first_name).value
     company = clean_company_name(facts.company).value
-    contracted = voice.uses_contractions
     values = {
         "greeting_line": f"{voice.greeting} {first_name}," if first_name else "Hello,",
         "about": f" for {company}" if company else "",
         "booking_url": sender.booking_url,
         "sign_off": voice.sign_off,
         "sender_name": sender.name,
-        "i_would": "I'd" if contracted else "I would",
-        "i_am": "I'm" if contracted else "I am",
-        "i_have": "I've" if contracted else "I have",
-        "i_will": "I'll" if contracted else "I will",
-        "we_are": "we're" if contracted else "we are",
-        "it_is": "it's" if contracted else "it is",
+        **voice.phrases(),
     }
     template = step.brief_body if voice.is_brief else step.body
     body = Template(template).substitute(values).strip()

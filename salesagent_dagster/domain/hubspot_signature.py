@@ -43,14 +43,7 @@ def check_signature_v3(
     now_ms = int(time.time() * 1000) if now_ms is None else now_ms
     if abs(now_ms - int(timestamp)) > MAX_SKEW_MS:
         return SignatureCheck.STALE
-    expected = Signature.get_signature(
-        client_secret,
-        body,
-        signature_version="v3",
-        http_uri=unquote(uri),
-        http_method=method.upper(),
-        timestamp=timestamp,
-    )
+    expected = sign_v3(client_secret, method, uri, body, timestamp)
     if hmac.compare_digest(expected.encode(), signature.strip().encode()):
         return SignatureCheck.VALID
     return SignatureCheck.FORGED

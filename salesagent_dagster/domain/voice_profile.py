@@ -45,6 +45,19 @@ class VoiceProfile:
         """Short-sentence writers get the short template."""
         return self.average_sentence_words < 12
 
+    def phrases(self) -> dict[str, str]:
+        """The few phrases whose form is the writer's: contracted or spelled out. Every
+        writer (first email, variants, follow-ups) takes them from here."""
+        contracted = self.uses_contractions
+        return {
+            "i_would": "I'd" if contracted else "I would",
+            "i_am": "I'm" if contracted else "I am",
+            "i_have": "I've" if contracted else "I have",
+            "i_will": "I'll" if contracted else "I will",
+            "we_are": "we're" if contracted else "we are",
+            "it_is": "it's" if contracted else "it is",
+        }
+
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
