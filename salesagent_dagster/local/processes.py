@@ -54,6 +54,13 @@ def stop_group(
                 os.kill(pid, signal.SIGKILL)
     with contextlib.suppress(subprocess.TimeoutExpired):
         process.wait(timeout=grace_seconds)
+    # SIGKILL is delivered asynchronously: return only once every member is gone (a loaded
+    # machine may take a moment to schedule the exit), so no caller sees one still running.
+    deadline = time.monotonic() + grace_seconds
+    while time.monotonic() < deadline and (
+        live_members(group) or any(_alive(pid) for pid in descendants)
+    ):
+        time.sleep(_POLL_SECONDS)
 
 
 @contextlib.contextmanager
