@@ -30,16 +30,19 @@ ALLOWED: dict[str, set[str]] = {
     "services": {"domain", "store", "resources", "settings", "observability"},
     "defs": {"domain", "store", "resources", "settings", "services", "observability"},
     "edge": {"domain", "store", "resources", "settings", "services", "observability"},
-    # The CLI runs jobs of the assembled code location (`definitions`), never a defs folder.
+    # The CLI runs jobs of the assembled code locations (`definitions`, `code_locations`),
+    # never a defs folder.
     "cli": {
         "domain", "store", "resources", "settings", "services", "observability", "local",
-        "definitions",
+        "definitions", "code_locations",
     },
     "local": {
         "domain", "store", "resources", "settings", "services", "observability", "sandbox",
-        "defs", "definitions", "edge",
+        "defs", "definitions", "code_locations", "edge",
     },
-    "definitions": {"defs", "settings", "observability", "resources", "services"},
+    "code_locations": {"defs", "settings", "observability", "resources", "services"},
+    "definitions": {"code_locations", "observability"},
+    "warehouse_definitions": {"code_locations", "observability"},
 }  # fmt: skip
 
 

@@ -130,9 +130,9 @@ def _learned_voices() -> str:
 def _warehouse_report() -> str:
     """The refresh_warehouse job of the assembled code location, then what `salesagent
     report` prints."""
-    from salesagent_dagster.definitions import build_definitions
+    from salesagent_dagster.code_locations import build_warehouse_definitions
 
-    job = build_definitions().resolve_job_def("refresh_warehouse")
+    job = build_warehouse_definitions().resolve_job_def("refresh_warehouse")
     # dagster-dbt echoes dbt's own log to stdout; the event log keeps it (`make ui`).
     with DagsterInstance.get() as instance, redirect_stdout(io.StringIO()):
         result = job.execute_in_process(

@@ -258,19 +258,12 @@ def _product_profiles(repeat: int) -> list[ChildProfile]:
 
 
 def _product_modules() -> list[str]:
-    """What definitions.py imports, listed without importing it: so the child can time the
-    imports apart from the build."""
-    import pkgutil
+    """What definitions.py imports (the lead location's folders), listed without importing
+    it: so the child can time the imports apart from the build."""
+    from salesagent_dagster.code_locations import lead_folders
 
-    import salesagent_dagster.defs as defs_package
-
-    folders = [m.name for m in pkgutil.iter_modules(defs_package.__path__) if m.ispkg]
-    modules = [f"salesagent_dagster.defs.{name}.definitions" for name in folders]
-    root = Path(defs_package.__path__[0])
-    existing = [
-        m for m, f in zip(modules, folders, strict=True) if (root / f / "definitions.py").exists()
-    ]
-    return ["salesagent_dagster.settings", "salesagent_dagster.observability.setup", *existing]
+    modules = [f"salesagent_dagster.defs.{name}.definitions" for name in lead_folders()]
+    return ["salesagent_dagster.settings", "salesagent_dagster.observability.setup", *modules]
 
 
 def _one_lead_run_tags(env: dict[str, str]) -> dict[str, str]:

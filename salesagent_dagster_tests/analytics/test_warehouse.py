@@ -19,6 +19,7 @@ from sqlalchemy import create_engine, text, update
 
 from salesagent_dagster.cli.privacy_commands import erase
 from salesagent_dagster.cli.report_command import report
+from salesagent_dagster.code_locations import build_warehouse_definitions
 from salesagent_dagster.definitions import build_definitions
 from salesagent_dagster.local.demo_returns import drafted_first_emails
 from salesagent_dagster.local.demo_seed import DEMO_LEADS, seed_demo
@@ -74,7 +75,7 @@ def _listen(instance: DagsterInstance) -> None:
 
 
 def _refresh(instance: DagsterInstance):
-    job = build_definitions().resolve_job_def("refresh_warehouse")
+    job = build_warehouse_definitions().resolve_job_def("refresh_warehouse")
     return job.execute_in_process(instance=instance, raise_on_error=False)
 
 
@@ -151,7 +152,7 @@ def test_export_reads_only_what_changed_since_the_last_one(processed, tmp_path):
 
 def test_a_recorded_reply_asks_for_one_refresh(processed):
     resources = resources_from_env(resolve_secrets=True)
-    sensor = build_definitions().resolve_sensor_def("warehouse_after_replies")
+    sensor = build_warehouse_definitions().resolve_sensor_def("warehouse_after_replies")
 
     first = sensor(build_sensor_context(resources={"app_store": resources.app_store}))
     again = sensor(

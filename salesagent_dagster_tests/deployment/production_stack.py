@@ -3,7 +3,7 @@ run as a local process against the real PostgreSQL server and a real S3-compatib
 (moto's standalone server), with DAGSTER_HOME holding deploy/production's files.
 
 Only what a container would differ in is rewritten: listen on 127.0.0.1 instead of 0.0.0.0,
-free ports instead of 3000/4000, the temp DAGSTER_HOME instead of /opt/dagster/dagster_home.
+free ports instead of 3000/4000/4001, the temp DAGSTER_HOME instead of /opt/dagster/dagster_home.
 """
 
 from __future__ import annotations
@@ -65,6 +65,7 @@ class ProductionStack:
     home: Path
     env: dict[str, str]
     code_port: int
+    warehouse_code_port: int
     web_port: int
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
@@ -77,6 +78,7 @@ class ProductionStack:
         replacements = {
             "0.0.0.0": "127.0.0.1",  # noqa: S104 (what the container binds, replaced)
             "4000": str(self.code_port),
+            "4001": str(self.warehouse_code_port),
             "3000": str(self.web_port),
             f"{IMAGE_DAGSTER_HOME}/workspace.yaml": str(self.home / "workspace.yaml"),
         }
@@ -147,7 +149,7 @@ def production_stack(
     home.mkdir()
     for name in ("dagster.yaml", "workspace.yaml"):
         shutil.copyfile(PRODUCTION_DIR / name, home / name)
-    code_port, web_port = free_port(), free_port()
+    code_port, warehouse_code_port, web_port = free_port(), free_port(), free_port()
     env = {
         **os.environ,
         # The venv's console scripts first, as they are on the image's PATH.
@@ -157,6 +159,8 @@ def production_stack(
         "SALESAGENT_DATABASE_URL": app_database_url,
         "DAGSTER_CODE_SERVER_HOST": "127.0.0.1",
         "DAGSTER_CODE_SERVER_PORT": str(code_port),
+        "DAGSTER_WAREHOUSE_CODE_SERVER_HOST": "127.0.0.1",
+        "DAGSTER_WAREHOUSE_CODE_SERVER_PORT": str(warehouse_code_port),
         "DAGSTER_COMPUTE_LOGS_BUCKET": "salesagent-compute-logs",
         "DAGSTER_COMPUTE_LOGS_PREFIX": "dagster",
         "DAGSTER_COMPUTE_LOGS_LOCAL_DIR": str(home / "compute_logs"),
@@ -166,7 +170,10 @@ def production_stack(
         "AWS_DEFAULT_REGION": "us-east-1",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
-    stack = ProductionStack(home=home, env=env, code_port=code_port, web_port=web_port)
+    stack = ProductionStack(
+        home=home, env=env, code_port=code_port, warehouse_code_port=warehouse_code_port,
+        web_port=web_port,
+    )  # fmt: skip
     try:
         yield stack
     finally:

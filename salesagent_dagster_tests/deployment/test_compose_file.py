@@ -19,6 +19,7 @@ from dagster._core.instance.ref import InstanceRef
 from dagster._core.storage.compute_log_manager import ComputeLogManager
 from dagster_aws.s3.compute_log_manager import S3ComputeLogManager
 
+from salesagent_dagster.code_locations import LEAD_LOCATION, WAREHOUSE_LOCATION
 from salesagent_dagster.local.instance import REPO_ROOT
 from salesagent_dagster_tests.deployment.production_stack import (
     IMAGE_DAGSTER_HOME,
@@ -91,20 +92,22 @@ def test_services_start_in_order_and_report_their_health():
 
     assert waits_for("create_bucket") == {"minio": "service_healthy"}
     assert waits_for("migrate") == {"postgres": "service_healthy"}
-    assert waits_for("user_code") == {
-        "migrate": "service_completed_successfully",
-        "create_bucket": "service_completed_successfully",
-    }
+    for code_server in ("user_code", "warehouse_code"):
+        assert waits_for(code_server) == {
+            "migrate": "service_completed_successfully",
+            "create_bucket": "service_completed_successfully",
+        }
+        assert services[code_server]["healthcheck"]["test"][1:4] == [
+            "salesagent", "health", "--readiness",
+        ]  # fmt: skip
     for name in ("webserver", "daemon"):
         assert waits_for(name) == {
             "migrate": "service_completed_successfully",
             "user_code": "service_started",
+            "warehouse_code": "service_started",
         }
-    for name in ("postgres", "minio", "user_code", "webserver", "daemon"):
+    for name in ("postgres", "minio", "user_code", "warehouse_code", "webserver", "daemon"):
         assert services[name]["healthcheck"]["test"][0] in ("CMD", "CMD-SHELL"), name
-    assert services["user_code"]["healthcheck"]["test"][1:4] == [
-        "salesagent", "health", "--readiness",
-    ]  # fmt: skip
     for name in ("migrate", "create_bucket"):
         assert services[name]["restart"] == "no"
 
@@ -196,10 +199,34 @@ def test_production_instance_config_is_postgres_and_s3(tmp_path: Path, monkeypat
         assert settings[key] == repo_settings[key], key  # the tuned embedded instance's
 
 
-def test_the_workspace_points_at_the_code_server():
-    (location,) = yaml.safe_load((PRODUCTION_DIR / "workspace.yaml").read_text())["load_from"]
-    assert location["grpc_server"] == {
+def test_the_workspace_points_at_both_code_servers():
+    lead, warehouse = yaml.safe_load((PRODUCTION_DIR / "workspace.yaml").read_text())["load_from"]
+    assert lead["grpc_server"] == {
         "host": {"env": "DAGSTER_CODE_SERVER_HOST"},
         "port": {"env": "DAGSTER_CODE_SERVER_PORT"},
-        "location_name": "salesagent_dagster",
+        "location_name": LEAD_LOCATION,
     }
+    assert warehouse["grpc_server"] == {
+        "host": {"env": "DAGSTER_WAREHOUSE_CODE_SERVER_HOST"},
+        "port": {"env": "DAGSTER_WAREHOUSE_CODE_SERVER_PORT"},
+        "location_name": WAREHOUSE_LOCATION,
+    }
+    services = compose_services()
+    for service, module, location in (
+        ("user_code", "salesagent_dagster.definitions", LEAD_LOCATION),
+        ("warehouse_code", "salesagent_dagster.warehouse_definitions", WAREHOUSE_LOCATION),
+    ):
+        command = services[service]["command"]
+        assert command[command.index("-m") + 1] == module
+        assert command[command.index("--location-name") + 1] == location
+
+
+def test_the_embedded_workspace_has_the_same_two_locations():
+    locations = yaml.safe_load((REPO_ROOT / "workspace.yaml").read_text())["load_from"]
+    assert [entry["python_module"] for entry in locations] == [
+        {"module_name": "salesagent_dagster.definitions", "location_name": LEAD_LOCATION},
+        {
+            "module_name": "salesagent_dagster.warehouse_definitions",
+            "location_name": WAREHOUSE_LOCATION,
+        },
+    ]

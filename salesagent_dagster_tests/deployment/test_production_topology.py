@@ -72,7 +72,7 @@ def test_a_submission_runs_to_success_with_compute_logs_in_s3_and_graphql_report
 
     migrated = stack.run("migrate")
     assert migrated.returncode == 0, migrated.stdout + migrated.stderr
-    for service in ("user_code", "daemon", "webserver"):
+    for service in ("user_code", "warehouse_code", "daemon", "webserver"):
         stack.start(service)
     add_submission(sandbox.hubspot.url, {"email": "aiko@brightpath.io", "firstname": "Aiko"})
 

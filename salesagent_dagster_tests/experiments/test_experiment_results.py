@@ -125,7 +125,7 @@ def test_a_warehouse_without_the_mart_says_how_to_build_it(warehouse_file):
 
 
 def test_the_results_asset_sits_downstream_of_the_variant_arms_mart():
-    from salesagent_dagster.definitions import defs
+    from salesagent_dagster.warehouse_definitions import defs
 
     graph = defs.resolve_asset_graph()
     assert graph.get(AssetKey("experiment_results")).parent_keys == {VARIANT_ARMS}

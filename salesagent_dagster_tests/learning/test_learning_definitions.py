@@ -7,7 +7,7 @@ from click.testing import CliRunner
 from dagster import AssetKey, materialize
 
 from salesagent_dagster.cli import main
-from salesagent_dagster.definitions import build_definitions
+from salesagent_dagster.code_locations import build_warehouse_definitions
 from salesagent_dagster.defs.learning.threshold_asset import READS, auto_approve_threshold
 from salesagent_dagster.resources.app_store import AppStoreResource
 from salesagent_dagster.resources.outreach_settings import OutreachSettings
@@ -17,7 +17,7 @@ SHADOW_RULES = "[learner]\nenabled = true\nshadow = true\nmin_sample = 50\n"
 
 
 def test_the_weekly_schedule_and_the_asset_downstream_of_the_real_marts():
-    definitions = build_definitions()
+    definitions = build_warehouse_definitions()
     schedule = definitions.resolve_schedule_def("weekly_threshold_learning")
     assert schedule.cron_schedule == "0 6 * * 1"
     assert schedule.job_name == "learn_auto_approve_threshold"
