@@ -18,19 +18,20 @@ import re
 from datetime import date
 from email.message import Message
 
+from salesagent_dagster.domain.lazy_pattern import lazy_compile
 from salesagent_dagster.domain.replies.kinds import Classification, ReplyKind
 from salesagent_dagster.domain.replies.message_text import header
 from salesagent_dagster.domain.replies.return_date import return_date
 
 _AUTO_PRECEDENCE = {"auto_reply", "bulk", "junk"}
-_SUBJECT = re.compile(
+_SUBJECT = lazy_compile(
     r"out of (?:the )?office|automatic reply|auto[- ]?reply|autoreply|auto[- ]response"
     r"|away from (?:the )?office|abwesenheit|automatische antwort|außer haus"
     r"|nicht im büro|absence|réponse automatique|message automatique"
     r"|fuera de la oficina|respuesta automática|fuera de oficina",
     re.IGNORECASE,
 )
-_BODY = re.compile(
+_BODY = lazy_compile(
     r"\b(?:i am|i'm|i will be|i'll be|i am currently|currently)\s+(?:out of (?:the )?office"
     r"|on (?:annual |parental |sick )?leave|on vacation|on holiday|ooo)"
     r"|\bthis is an automatic (?:reply|response|message)"

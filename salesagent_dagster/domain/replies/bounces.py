@@ -17,26 +17,27 @@ from email.message import Message
 from email.parser import HeaderParser
 from email.utils import parseaddr
 
+from salesagent_dagster.domain.lazy_pattern import lazy_compile
 from salesagent_dagster.domain.replies.kinds import Classification, ReplyKind
 from salesagent_dagster.domain.replies.message_text import body_text, decoded_text, header
 
 _DAEMON_LOCALPARTS = {"mailer-daemon", "postmaster", "mail-daemon", "maildaemon"}
-_DAEMON_NAMES = re.compile(r"mail delivery (?:subsystem|system)|mailer-daemon", re.IGNORECASE)
-_ENHANCED_STATUS = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.])")
-_SMTP_REPLY = re.compile(r"(?<!\d)([45])\d\d(?:[ -](?=[245]\.\d)|\s+(?=\S))")
-_PERMANENT_WORDS = re.compile(
+_DAEMON_NAMES = lazy_compile(r"mail delivery (?:subsystem|system)|mailer-daemon", re.IGNORECASE)
+_ENHANCED_STATUS = lazy_compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.])")
+_SMTP_REPLY = lazy_compile(r"(?<!\d)([45])\d\d(?:[ -](?=[245]\.\d)|\s+(?=\S))")
+_PERMANENT_WORDS = lazy_compile(
     r"permanent|user unknown|unknown user|does not exist|doesn't exist|no such user"
     r"|address rejected|recipient rejected|not found|unrouteable|invalid recipient"
     r"|existiert nicht|unbekannt|n'existe pas|introuvable|no existe",
     re.IGNORECASE,
 )
-_TRANSIENT_WORDS = re.compile(
+_TRANSIENT_WORDS = lazy_compile(
     r"delayed|will retry|will be retried|temporar|not yet been delivered|still trying"
     r"|verzögert|retardé|retrasad",
     re.IGNORECASE,
 )
-_MESSAGE_ID = re.compile(r"<[^<>\s]+@[^<>\s]+>")
-_ADDRESS = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
+_MESSAGE_ID = lazy_compile(r"<[^<>\s]+@[^<>\s]+>")
+_ADDRESS = lazy_compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
 
 
 def is_from_mailer_daemon(message: Message) -> bool:

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import re
 
+from salesagent_dagster.domain.lazy_pattern import LazyPattern, lazy_compile
 from salesagent_dagster.domain.replies.kinds import ReplyKind
 
 
-def _any(*patterns: str) -> re.Pattern[str]:
-    return re.compile("|".join(patterns), re.IGNORECASE)
+def _any(*patterns: str) -> LazyPattern:
+    return lazy_compile("|".join(patterns), re.IGNORECASE)
 
 
 _NOT_NOW = _any(

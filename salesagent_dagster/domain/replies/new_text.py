@@ -20,11 +20,13 @@ import re
 
 from mailparser_reply import EmailReplyParser
 
+from salesagent_dagster.domain.lazy_pattern import lazy_compile
+
 # What any rule scans of the new text (DESIGN section 5: bounded work per message).
 MAX_NEW_TEXT_CHARS = 64 * 1024
 LANGUAGES = ["en", "de", "fr", "es"]
 
-_HISTORY_STARTS = re.compile(
+_HISTORY_STARTS = lazy_compile(
     "|".join(
         [
             r"^\s*-{2,}\s*(?:Original Message|Ursprüngliche Nachricht|Message d'origine"
@@ -41,10 +43,10 @@ _HISTORY_STARTS = re.compile(
     ),
     re.IGNORECASE | re.MULTILINE | re.DOTALL,
 )
-_QUOTED_LINE = re.compile(r"^\s*>")
+_QUOTED_LINE = lazy_compile(r"^\s*>")
 # "-- " is the RFC 3676 delimiter; our own footer starts with "--" alone. Mobile clients add
 # "Sent from my iPhone" and its translations.
-_SIGNATURE_LINE = re.compile(
+_SIGNATURE_LINE = lazy_compile(
     r"^(?:--\s*|__\s*|(?:Sent from my|Get Outlook for|Von meinem .{1,40} gesendet|Gesendet von"
     r"|Envoyé de mon|Envoyé depuis|Enviado desde mi)\b.*)$",
     re.IGNORECASE,

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import re
 
+from salesagent_dagster.domain.lazy_pattern import lazy_compile
+
 # Our List-Unsubscribe mailto sets the subject "unsubscribe KEY" (outreach_settings); some
 # clients prefix it, some leave the key off. "stop" alone is the SMS-era habit.
-_MAILTO_SUBJECT = re.compile(
+_MAILTO_SUBJECT = lazy_compile(
     r"^\s*(?:re:\s*)?(?:unsubscribe|stop)(?:\s+(?P<key>[A-Za-z0-9_.:-]{1,128}))?\s*$",
     re.IGNORECASE,
 )
-_FOOTER_LINE = re.compile(r"unsubscribe\S*\s*:?\s*<?https?://", re.IGNORECASE)
-_ASKS_TO_STOP = re.compile(
+_FOOTER_LINE = lazy_compile(r"unsubscribe\S*\s*:?\s*<?https?://", re.IGNORECASE)
+_ASKS_TO_STOP = lazy_compile(
     "|".join(
         [
             # English

@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
+from salesagent_dagster.domain.lazy_pattern import lazy_compile
+
 _MONTHS: dict[str, int] = {}
 for _number, _names in enumerate(
     [
@@ -54,10 +56,10 @@ for _number, _names in enumerate(
 _MONTH = "(?P<month>" + "|".join(sorted(map(re.escape, _MONTHS), key=len, reverse=True)) + ")"
 _YEAR = r"(?P<year>\d{4})"
 _DATE_SHAPES = [
-    re.compile(r"\b(?P<year>\d{4})-(?P<mnum>\d{1,2})-(?P<day>\d{1,2})\b"),
-    re.compile(r"\b(?P<day>\d{1,2})\.(?P<mnum>\d{1,2})\.(?P<year>\d{4}|\d{2})?"),
-    re.compile(r"\b(?P<day>\d{1,2})/(?P<mnum>\d{1,2})/(?P<year>\d{4}|\d{2})\b"),
-    re.compile(
+    lazy_compile(r"\b(?P<year>\d{4})-(?P<mnum>\d{1,2})-(?P<day>\d{1,2})\b"),
+    lazy_compile(r"\b(?P<day>\d{1,2})\.(?P<mnum>\d{1,2})\.(?P<year>\d{4}|\d{2})?"),
+    lazy_compile(r"\b(?P<day>\d{1,2})/(?P<mnum>\d{1,2})/(?P<year>\d{4}|\d{2})\b"),
+    lazy_compile(
         r"\b(?P<day>\d{1,2})(?:st|nd|rd|th|er|\.|º)?\s*(?:of\s+|de\s+)?"
         + _MONTH
         + r"\b\.?(?:,?\s*(?:de\s+)?"
@@ -65,17 +67,17 @@ _DATE_SHAPES = [
         + r")?",
         re.IGNORECASE,
     ),
-    re.compile(
+    lazy_compile(
         r"\b" + _MONTH + r"\b\.?\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?\b(?:,?\s*" + _YEAR + r")?",
         re.IGNORECASE,
     ),
 ]
-_RETURN_WORDS = re.compile(
+_RETURN_WORDS = lazy_compile(
     r"\b(?:(?:back|return|returning|until|till|through|after|zurück|wieder|bis|ab|retour"
     r"|partir|hasta|regreso|regresaré|volveré|vuelta|desde)\b|jusqu)",
     re.IGNORECASE,
 )
-_WEEKDAY = re.compile(
+_WEEKDAY = lazy_compile(
     r"\b(" + "|".join(sorted(map(re.escape, _WEEKDAYS), key=len, reverse=True)) + r")\b",
     re.IGNORECASE,
 )
