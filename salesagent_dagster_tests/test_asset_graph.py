@@ -38,7 +38,7 @@ def test_the_lead_location_reads_only_its_own_assets() -> None:
 
 
 def test_every_folder_is_in_exactly_one_location() -> None:
-    assert WAREHOUSE_FOLDERS <= set(definition_folders())
+    assert set(definition_folders()) >= WAREHOUSE_FOLDERS
     assert sorted(lead_folders() + warehouse_folders()) == definition_folders()
     assert "leads" in lead_folders() and "analytics" in warehouse_folders()
 
