@@ -56,9 +56,7 @@ def warehouse_folders() -> list[str]:
 def folder_definitions(folders: list[str]) -> list[Definitions]:
     """Each folder's `defs()`: built per call, as the schedules read their settings (cron,
     time zone) when they are made."""
-    return [
-        import_module(f"{defs_package.__name__}.{name}.definitions").defs() for name in folders
-    ]
+    return [import_module(f"{defs_package.__name__}.{name}.definitions").defs() for name in folders]
 
 
 def _with_resources(folders: list[str]) -> Definitions:
