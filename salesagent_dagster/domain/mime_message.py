@@ -40,10 +40,20 @@ class OutgoingEmail:
     sent_at: datetime | None = None
 
 
+_MESSAGE_ID_PREFIX = "salesagent."
+_OUR_MESSAGE_ID = re.compile(rf"^<?{re.escape(_MESSAGE_ID_PREFIX)}[0-9a-f]+@", re.IGNORECASE)
+
+
 def new_message_id(sender_email: str) -> str:
     """Our own Message-ID, stored before sending so an unclear outcome can be looked up."""
     domain = sender_email.rsplit("@", 1)[-1]
-    return f"<salesagent.{secrets.token_hex(12)}@{domain}>"
+    return f"<{_MESSAGE_ID_PREFIX}{secrets.token_hex(12)}@{domain}>"
+
+
+def is_our_message_id(message_id: str) -> bool:
+    """Whether a Message-ID has the shape `new_message_id` gives: it still marks our mail
+    once retention or erasure has removed the ledger row that named it."""
+    return bool(_OUR_MESSAGE_ID.match(message_id.strip()))
 
 
 def build_mime_message(email: OutgoingEmail) -> EmailMessage:

@@ -12,11 +12,11 @@ address is looked up again here from the app DB and the default mailbox.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
+from salesagent_dagster.domain.mime_message import is_our_message_id
 from salesagent_dagster.domain.voice_profile import DEFAULT_VOICE, VoiceProfile, learn_voice_profile
 from salesagent_dagster.resources.app_store import AppStoreResource
 from salesagent_dagster.resources.errors import AuthorizationRevoked
@@ -32,9 +32,6 @@ SAMPLES_WANTED = 50
 MAX_SENT_MAIL_READ = 300
 # Fewer own emails than this say too little about how someone writes: keep what we have.
 MIN_SAMPLES = 3
-# The shape `domain.mime_message.new_message_id` gives every Message-ID we make; it still
-# marks our mail once retention or erasure has removed the ledger row that named it.
-_OUR_MESSAGE_ID = re.compile(r"^<?salesagent\.[0-9a-f]+@", re.IGNORECASE)
 
 LEARNED = "learned"
 UNCHANGED = "unchanged"
@@ -166,7 +163,7 @@ def _is_ours(mail: SentMail, message_ids: frozenset[str], unsubscribe_url: str) 
     message_id = mail.message_id.strip()
     return (
         message_id.strip("<>") in message_ids
-        or bool(_OUR_MESSAGE_ID.match(message_id))
+        or is_our_message_id(message_id)
         or mail.one_click_unsubscribe
         or bool(unsubscribe_url and unsubscribe_url in mail.text)
     )

@@ -10,6 +10,7 @@ from salesagent_dagster.domain.mime_message import (
     OutgoingEmail,
     build_mime_message,
     encode_for_gmail,
+    is_our_message_id,
     new_message_id,
 )
 from salesagent_dagster.domain.safety.compliance import (
@@ -108,3 +109,10 @@ def test_message_ids_are_unique_and_on_the_sender_domain():
     first, second = new_message_id("sam@seller.io"), new_message_id("sam@seller.io")
     assert first != second
     assert first.endswith("@seller.io>")
+
+
+def test_our_message_ids_are_known_by_their_shape_alone():
+    assert is_our_message_id(new_message_id("sam@seller.io"))
+    assert is_our_message_id(" " + new_message_id("sam@seller.io").strip("<>"))
+    assert not is_our_message_id("<CAJ+abc123@mail.gmail.com>")
+    assert not is_our_message_id("<salesagent-like.123@elsewhere.io>")
