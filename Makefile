@@ -35,7 +35,7 @@ demo: $(STAMP) $(MANIFEST)
 	$(BIN)/salesagent demo
 
 test: $(STAMP) $(MANIFEST)
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist worksteal
 
 ui: $(STAMP) $(MANIFEST)
 	$(BIN)/salesagent ui
