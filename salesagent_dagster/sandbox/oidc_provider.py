@@ -158,7 +158,8 @@ class OidcProvider(EmulatorServer):
         )  # fmt: skip
 
     def _authorize(self, request: Request) -> Response:
-        client_id, redirect_uri = request.arg("client_id", ""), request.arg("redirect_uri", "")
+        client_id = request.arg("client_id", "") or ""
+        redirect_uri = request.arg("redirect_uri", "") or ""
         with self._lock:
             registered = redirect_uri in self.redirect_uris
             account = self.account
@@ -264,7 +265,7 @@ class OidcProvider(EmulatorServer):
                 else:
                     claims[name] = value
             if forgery.other_key:
-                key = RSAKey.generate_key(2048, parameters={"kid": key.kid, "use": "sig"})
+                key = RSAKey.generate_key(2048, parameters={"kid": key.kid or "", "use": "sig"})
         return jwt.encode({"alg": "RS256", "kid": key.kid, "typ": "JWT"}, claims, key)
 
     def _jwks(self, request: Request) -> Response:

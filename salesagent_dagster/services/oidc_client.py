@@ -49,6 +49,7 @@ METADATA_MAX_AGE_SECONDS = 3600
 PENDING_MAX_AGE_SECONDS = 600
 CLOCK_LEEWAY_SECONDS = 60
 _ASYMMETRIC = ("RS", "PS", "ES", "Ed")
+GOOGLE_ISSUERS = ("https://accounts.google.com", "accounts.google.com")
 
 
 class OidcError(Exception):
@@ -117,6 +118,9 @@ class VerifiedIdentity:
     email: str
     email_verified: bool
     hosted_domain: str  # Google's `hd` (the Workspace domain); empty when not sent
+    # The provider says domain membership with `hd` (Google, or a provider listing it in
+    # claims_supported): then no `hd` means "not in any Workspace", not "not told".
+    provider_sends_hd: bool = False
 
 
 class OidcClient:
@@ -254,6 +258,8 @@ class OidcClient:
             # A boolean in the spec; a few providers send the string.
             email_verified=verified is True or verified == "true",
             hosted_domain=str(claims.get("hd") or "").lower(),
+            provider_sends_hd=claims["iss"] in GOOGLE_ISSUERS
+            or "hd" in (metadata.get("claims_supported") or []),
         )
 
     def _verified_claims(self, id_token: str, nonce: str, access_token: str) -> dict[str, Any]:
@@ -276,7 +282,7 @@ class OidcClient:
             )  # fmt: skip
             claims.validate(leeway=CLOCK_LEEWAY_SECONDS)
         except JoseError as exc:
-            raise OidcError(f"the ID token was not accepted ({exc.error})") from None
+            raise OidcError(f"the ID token was not accepted ({exc})") from None
         return dict(claims)
 
     def _userinfo(self, token: dict[str, Any], subject: str) -> dict[str, Any]:

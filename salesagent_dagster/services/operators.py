@@ -169,7 +169,6 @@ def sign_in(session: Session, name: str, password: str, address: str) -> SignIn:
     return SignIn(operator.name, operator.role)
 
 
-GOOGLE_ISSUERS = ("https://accounts.google.com", "accounts.google.com")
 NOT_AN_OPERATOR = "That account may not use the review desk; an admin can add it."
 
 
@@ -177,19 +176,20 @@ def oidc_sign_in(session: Session, identity: VerifiedIdentity, allowed_domain: s
     """The operator a verified provider identity signs in as, if any; roles stay ours.
 
     Only a verified email counts (anyone can put an unverified address on an account), only
-    of the allowed domain when one is set, where Google's `hd` must also be that domain when
-    sent and must be sent by Google itself (a Google account can carry a company address
-    without being in its Workspace; `hd` is what says it is). The operator is found by the
-    provider's subject once bound, else by the email an admin added, which then binds that
-    subject: an address later given to another account at the provider does not sign in."""
+    of the allowed domain when one is set. Where the provider says Workspace membership with
+    `hd` (Google), `hd` must be that domain too: a Google account can carry a company
+    address without being in the company's Workspace, and only `hd` says it is. The operator
+    is found by the provider's subject once bound, else by the email an admin added, which
+    then binds that subject: an address later given to another account at the provider
+    does not sign in as them."""
     if not identity.email_verified:
         return SignIn(None, refused="The provider has not verified that account's email.")
     domain = allowed_domain.strip().lower()
     if domain:
-        in_workspace = identity.hosted_domain == domain or (
-            not identity.hosted_domain and identity.issuer not in GOOGLE_ISSUERS
-        )
-        if identity.email.rsplit("@", 1)[-1] != domain or not in_workspace:
+        hd_needed = identity.provider_sends_hd or bool(identity.hosted_domain)
+        if identity.email.rsplit("@", 1)[-1] != domain or (
+            hd_needed and identity.hosted_domain != domain
+        ):
             return SignIn(None, refused=f"Only {domain} accounts may use the review desk.")
     found = store.identity_by_subject(session, identity.issuer, identity.subject)
     if found is None:
