@@ -31,6 +31,7 @@ from salesagent_dagster.services.operators import SignIn, oidc_sign_in
 
 START_PATH = f"{SIGN_IN_PATH}/oidc"
 CALLBACK_PATH = f"{SIGN_IN_PATH}/oidc/callback"
+UNREACHABLE = "The sign-in provider could not be reached. Try again in a moment."
 log = logging.getLogger(__name__)
 
 
@@ -59,7 +60,7 @@ def oidc_routes(context: EdgeContext, sessions: DeskSessions) -> list[BaseRoute]
             url, pending = await run_in_threadpool(oidc.begin, redirect_uri, target)
         except OidcError as exc:
             log.warning("OpenID sign-in could not start: %s", exc)
-            return await run_in_threadpool(refused, request, 502, str(exc), pre)
+            return await run_in_threadpool(refused, request, 502, UNREACHABLE, pre, target)
         response = RedirectResponse(url, 303)
         await run_in_threadpool(
             sessions.write_pre, request, response, {**pre, "oidc": pending.as_dict()}
@@ -91,9 +92,8 @@ def oidc_routes(context: EdgeContext, sessions: DeskSessions) -> list[BaseRoute]
         except OidcUnavailable as exc:
             log.warning("OpenID sign-in failed at the provider: %s", exc)
             return await run_in_threadpool(
-                refused, request, 502, "The sign-in provider could not be reached. Try again.",
-                pre, pending.next_path,
-            )  # fmt: skip
+                refused, request, 502, UNREACHABLE, pre, pending.next_path
+            )
         except OidcError as exc:
             log.warning("OpenID sign-in refused: %s", exc)
             return await run_in_threadpool(

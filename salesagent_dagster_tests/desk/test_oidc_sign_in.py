@@ -267,3 +267,19 @@ def test_an_oidc_operator_has_no_desk_password(oidc_desk):
     for password in ("", "a-password-olga-never-had"):
         assert client.sign_in("olga", password).status == 401
     assert nobody_signed_in(client)
+
+
+def test_an_unreachable_provider_is_said_and_signs_nobody_in(database_url, hubspot_emulator):
+    with start_oidc_provider() as gone:
+        issuer = gone.issuer  # a port nothing listens on once the block ends
+
+    def make_context(url: str) -> EdgeContext:
+        base = edge_context(database_url, hubspot_emulator.url, url)
+        return replace(base, oidc=OidcClient(OidcConfig(issuer, CLIENT_ID, CLIENT_SECRET)))
+
+    with serving(make_context, "internal") as (url, _):
+        client = DeskClient(url)
+        csrf = client.get("/signin").csrf()
+        answer = client.post("/signin/oidc", [("csrf", csrf), ("next", "/review")])
+        assert answer.status == 502 and "could not be reached" in answer.body
+        assert nobody_signed_in(client)
