@@ -110,17 +110,15 @@ def identity_by_subject(session: Session, issuer: str, subject: str) -> Operator
 
 
 def save_identity(session: Session, operator: str, email: str, *, actor: str) -> OperatorIdentity:
-    """Let `operator` sign in as `email` at the OpenID provider. A changed email forgets
-    the subject bound before (the next sign-in binds the new account's)."""
+    """Let `operator` sign in as `email` at the OpenID provider. Any provider account bound
+    before is forgotten: the next sign-in with that email binds its own (so an admin moves
+    an operator to a new account by adding them again)."""
     email = email.strip().lower()
     identity = identity_of(session, operator)
     if identity is None:
         identity = OperatorIdentity(operator=operator, email=email)
         session.add(identity)
-    elif identity.email != email:
-        identity.email, identity.issuer, identity.subject, identity.bound_at = (
-            email, None, None, None
-        )  # fmt: skip
+    identity.email, identity.issuer, identity.subject, identity.bound_at = email, None, None, None
     record(session, actor=actor, action="operator_identity_saved", subject=operator)
     return identity
 

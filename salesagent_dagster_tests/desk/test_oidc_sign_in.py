@@ -283,3 +283,13 @@ def test_an_unreachable_provider_is_said_and_signs_nobody_in(database_url, hubsp
         answer = client.post("/signin/oidc", [("csrf", csrf), ("next", "/review")])
         assert answer.status == 502 and "could not be reached" in answer.body
         assert nobody_signed_in(client)
+
+
+def test_adding_an_operator_again_lets_a_new_provider_account_bind(oidc_desk):
+    assert oidc_desk.sign_in(oidc_desk.client()).status == 303
+    recreated = replace(OLGA, subject="google-sub-6006")  # the account made anew
+    oidc_desk.provider.sign_in_as(recreated)
+    assert oidc_desk.sign_in(oidc_desk.client()).status == 403
+    with session_scope(oidc_desk.database_url) as session:
+        add_oidc_operator(session, "olga", "reviewer", OLGA.email, actor="admin")
+    assert oidc_desk.sign_in(oidc_desk.client()).status == 303
