@@ -15,7 +15,8 @@ happens here:
 - the ID token's signature is checked against the provider's JWKS (joserfc, the keys fetched
   again once when a token names a key id we do not have: the provider rotated), with only
   the asymmetric algorithms the provider advertises (RS256, OpenID's default, when it
-  advertises none), and its claims by authlib's `CodeIDToken`: `iss` the issuer, `aud`
+  advertises none), and its claims by authlib's `CodeIDToken`: `iss` the issuer (for
+  Google also `accounts.google.com`, which its documentation says tokens may carry), `aud`
   containing our client id (given as an option: authlib's own `parse_id_token` checks only
   `azp` there, which lets a token for another client through when it names us in `azp`),
   `exp` and `iat` present and `exp` not passed (a minute of leeway for clocks), `nonce`
@@ -252,15 +253,21 @@ class OidcClient:
             raise OidcError("the provider did not say which email signed in (scope email)")
         verified = claims.get("email_verified")
         return VerifiedIdentity(
-            issuer=str(claims["iss"]),
+            issuer=str(metadata["issuer"]),  # one spelling, whichever form `iss` had
             subject=str(claims["sub"]),
             email=email.strip().lower(),
             # A boolean in the spec; a few providers send the string.
             email_verified=verified is True or verified == "true",
             hosted_domain=str(claims.get("hd") or "").lower(),
-            provider_sends_hd=claims["iss"] in GOOGLE_ISSUERS
+            provider_sends_hd=metadata["issuer"] in GOOGLE_ISSUERS
             or "hd" in (metadata.get("claims_supported") or []),
         )
+
+    def _issuers(self) -> list[str]:
+        """The `iss` values accepted: the discovered issuer, and for Google also the
+        scheme-less form its documentation says its ID tokens may carry."""
+        issuer = str(self.metadata()["issuer"])
+        return [issuer, "accounts.google.com"] if issuer in GOOGLE_ISSUERS else [issuer]
 
     def _verified_claims(self, id_token: str, nonce: str, access_token: str) -> dict[str, Any]:
         try:
@@ -272,7 +279,7 @@ class OidcClient:
                 decoded.claims,
                 decoded.header,
                 {
-                    "iss": {"essential": True, "value": self.metadata()["issuer"]},
+                    "iss": {"essential": True, "values": self._issuers()},
                     "aud": {"essential": True, "value": self.config.client_id},
                     "sub": {"essential": True},
                     "nonce": {"essential": True},
