@@ -75,7 +75,9 @@ class OidcConfig:
 
     @property
     def label(self) -> str:
-        """What the sign-in button names: the provider's host."""
+        """What the sign-in button names: Google, or the provider's host."""
+        if self.issuer in GOOGLE_ISSUERS:
+            return "Google"
         return urlsplit(self.issuer).hostname or self.issuer
 
 

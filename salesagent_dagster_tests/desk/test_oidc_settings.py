@@ -32,6 +32,7 @@ def test_the_client_secret_is_kept_out_of_the_settings_repr(monkeypatch):
     monkeypatch.setenv("SALESAGENT_OIDC_CLIENT_SECRET", "GOCSPX-very-secret")
     settings = load_settings()
     assert settings.oidc_client_secret == "GOCSPX-very-secret"
+    assert OidcConfig(settings.oidc_issuer, settings.oidc_client_id).label == "Google"
     assert "GOCSPX" not in repr(settings)
 
 
