@@ -13,9 +13,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from dagster import EnvVar
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from salesagent_dagster.domain.follow_up_plan import parse_day_list
@@ -135,6 +136,16 @@ class Settings(BaseSettings):
         validation_alias=FOLLOW_UP_DAYS_VARIABLE,
         validate_default=True,
     )
+    # The review desk's sign-in through an OpenID provider (Google Workspace or any other):
+    # unset, operators sign in with their desk passwords only. The client secret is a secret:
+    # only the edge reads it, it never reaches a resource the Dagster UI shows, nor a repr.
+    oidc_issuer: str = _var("SALESAGENT_OIDC_ISSUER", "")
+    oidc_client_id: str = _var("SALESAGENT_OIDC_CLIENT_ID", "")
+    oidc_client_secret: str = _var("SALESAGENT_OIDC_CLIENT_SECRET", "", repr=False)
+    oidc_allowed_domain: str = _var("SALESAGENT_OIDC_ALLOWED_DOMAIN", "")
+    # The callback URL registered at the provider (https://<desk>/signin/oidc/callback);
+    # empty: the callback's URL as the edge sees it.
+    oidc_redirect_uri: str = _var("SALESAGENT_OIDC_REDIRECT_URI", "")
     # Review
     review_sla_minutes: float = _var("SALESAGENT_REVIEW_SLA_MINUTES", 60.0, ge=1, le=10080)
     # Replies: how long an auto-reply that names no return date moves the next step
@@ -187,6 +198,23 @@ class Settings(BaseSettings):
     @classmethod
     def _day_list(cls, value: Any) -> Any:
         return parse_day_list(value) if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _oidc_complete(self) -> Settings:
+        if bool(self.oidc_issuer) != bool(self.oidc_client_id):
+            raise ValueError(
+                "SALESAGENT_OIDC_ISSUER and SALESAGENT_OIDC_CLIENT_ID go together: set both "
+                "for sign-in through the provider, or neither"
+            )
+        if self.oidc_issuer:
+            parts = urlsplit(self.oidc_issuer)
+            loopback = parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost")
+            if not (parts.scheme == "https" or loopback) or not parts.hostname:
+                raise ValueError(
+                    "SALESAGENT_OIDC_ISSUER must be the provider's https URL (e.g. "
+                    "https://accounts.google.com); plain http only for a loopback test provider"
+                )
+        return self
 
     def variable(self, name: str) -> Any:
         """The value of the setting read from environment variable `name`."""

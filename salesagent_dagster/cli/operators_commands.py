@@ -1,7 +1,9 @@
 """`salesagent operators`: who may sign in to the review desk, and with which role.
 
 The password is read from stdin when it is not a terminal (scripts: `... < secret`), else
-prompted twice; it never appears in argv, where `ps` and shell history would keep it.
+prompted twice; it never appears in argv, where `ps` and shell history would keep it. An
+operator added with `--oidc-email` signs in through the OpenID provider as that email and
+has no password (SALESAGENT_OIDC_ISSUER; the README's review desk section).
 """
 
 from __future__ import annotations
@@ -12,7 +14,13 @@ import sys
 import click
 
 from salesagent_dagster.cli.tables import format_table
-from salesagent_dagster.services.operators import OperatorError, Role, add_operator
+from salesagent_dagster.services.operators import (
+    NO_PASSWORD,
+    OperatorError,
+    Role,
+    add_oidc_operator,
+    add_operator,
+)
 from salesagent_dagster.settings import resources_from_env
 from salesagent_dagster.store import operators as store
 
@@ -25,15 +33,29 @@ def operators() -> None:
 @operators.command("add")
 @click.argument("name")
 @click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.reviewer.value)
-def add(name: str, role: str) -> None:
-    """Add NAME (or replace their role and password)."""
+@click.option(
+    "--oidc-email",
+    default="",
+    help="Sign in through the OpenID provider as this (verified) email, with no password.",
+)
+def add(name: str, role: str, oidc_email: str) -> None:
+    """Add NAME (or replace their role and password, or their OpenID email)."""
+    actor = getpass.getuser()
+    if oidc_email:
+        with resources_from_env().app_store.session() as session:
+            try:
+                add_oidc_operator(session, name, role, oidc_email, actor=actor)
+            except OperatorError as exc:
+                raise click.ClickException(str(exc)) from exc
+        click.echo(f"{name}: {role}, signs in through the OpenID provider")
+        return
     if sys.stdin.isatty():
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     else:
         password = sys.stdin.readline().rstrip("\n")
     with resources_from_env().app_store.session() as session:
         try:
-            add_operator(session, name, role, password, actor=getpass.getuser())
+            add_operator(session, name, role, password, actor=actor)
         except OperatorError as exc:
             raise click.ClickException(str(exc)) from exc
     click.echo(f"{name}: {role}")
@@ -51,10 +73,14 @@ def disable(name: str) -> None:
 
 @operators.command("list")
 def list_operators() -> None:
-    """Everyone who may sign in, with their role."""
+    """Everyone who may sign in, with their role and how they sign in."""
     with resources_from_env().app_store.session() as session:
-        rows = [
-            [o.name, o.role, "disabled" if o.disabled else "active"]
-            for o in store.all_operators(session)
-        ]
-    click.echo(format_table(["name", "role", "state"], rows))
+        rows = []
+        for o in store.all_operators(session):
+            identity = store.identity_of(session, o.name)
+            how = [] if o.password_hash == NO_PASSWORD else ["password"]
+            if identity is not None:
+                bound = "bound" if identity.subject else "not signed in yet"
+                how.append(f"OpenID {identity.email} ({bound})")
+            rows.append([o.name, o.role, "disabled" if o.disabled else "active", ", ".join(how)])
+    click.echo(format_table(["name", "role", "state", "signs in with"], rows))

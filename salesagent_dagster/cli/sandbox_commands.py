@@ -14,7 +14,11 @@ from salesagent_dagster.local.demo_seed import add_submission, seed_demo
 from salesagent_dagster.local.instance import REPO_ROOT, start_local_instance
 from salesagent_dagster.local.processes import exit_on_sigterm, running_group
 from salesagent_dagster.local.sandbox_replies import REPLY_KINDS, put_reply
-from salesagent_dagster.local.sandbox_stack import apply_env, running_sandbox
+from salesagent_dagster.local.sandbox_stack import (
+    apply_env,
+    running_oidc_provider,
+    running_sandbox,
+)
 from salesagent_dagster.settings import load_settings, resources_from_env
 
 
@@ -22,17 +26,33 @@ from salesagent_dagster.settings import load_settings, resources_from_env
 @click.option("--hubspot-port", default=8101, show_default=True)
 @click.option("--gmail-port", default=8102, show_default=True)
 @click.option("--seed/--no-seed", default=False, help="Add the demo's submissions at start.")
+@click.option(
+    "--oidc-email",
+    default="",
+    help="Also run the OpenID provider (on --oidc-port), signing this email in to the desk.",
+)
+@click.option("--oidc-port", default=8103, show_default=True)
 @click.pass_context
-def sandbox(ctx: click.Context, hubspot_port: int, gmail_port: int, seed: bool) -> None:
+def sandbox(ctx: click.Context, hubspot_port: int, gmail_port: int, seed: bool,
+            oidc_email: str, oidc_port: int) -> None:  # fmt: skip
     """Run the HubSpot and Gmail emulators until Ctrl-C and print the env to use them."""
     if ctx.invoked_subcommand is not None:
         return
-    with exit_on_sigterm(), running_sandbox(hubspot_port, gmail_port) as stack:
+    with contextlib.ExitStack() as running:
+        running.enter_context(exit_on_sigterm())
+        stack = running.enter_context(running_sandbox(hubspot_port, gmail_port))
+        env = dict(stack.env)
+        if oidc_email:
+            _, oidc_env = running.enter_context(running_oidc_provider(oidc_port, oidc_email))
+            env.update(oidc_env)
         if seed:
             seed_demo(stack.hubspot.url, stack.gmail.url)
         click.echo("# emulators running; in another shell:")
-        for name, value in stack.env.items():
+        for name, value in env.items():
             click.echo(f"export {name}='{value}'")
+        if oidc_email:
+            click.echo(f"# salesagent operators add NAME --oidc-email {oidc_email}, then")
+            click.echo("# salesagent serve --surface internal; /signin offers the provider")
         click.echo("# then: salesagent process --once    (Ctrl-C here stops the emulators)")
         threading.Event().wait()
 

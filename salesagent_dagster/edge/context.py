@@ -11,6 +11,7 @@ from salesagent_dagster.resources.dagster_webserver import DagsterWebserverClien
 from salesagent_dagster.resources.gmail import GmailResource
 from salesagent_dagster.resources.hubspot import HubSpotResource
 from salesagent_dagster.resources.outreach_settings import OutreachSettings
+from salesagent_dagster.services.oidc_client import OidcClient, OidcConfig
 from salesagent_dagster.services.pushed_runs import start_pushed_runs
 from salesagent_dagster.services.review import ReviewRun
 from salesagent_dagster.settings import load_settings, resources_from_env
@@ -31,6 +32,8 @@ class EdgeContext:
     gmail: GmailResource | None = None
     run_review: Callable[[str, dict[str, Any]], ReviewRun] | None = None
     review_sla_minutes: float = 60.0
+    # The desk's sign-in through an OpenID provider; None: desk passwords only.
+    oidc: OidcClient | None = None
 
     @classmethod
     def from_env(cls) -> EdgeContext:
@@ -55,4 +58,16 @@ class EdgeContext:
             start_runs=start_runs,
             gmail=resources.gmail,
             review_sla_minutes=settings.review_sla_minutes,
+            oidc=OidcClient(
+                OidcConfig(
+                    issuer=settings.oidc_issuer,
+                    client_id=settings.oidc_client_id,
+                    client_secret=settings.oidc_client_secret,
+                    allowed_domain=settings.oidc_allowed_domain,
+                    redirect_uri=settings.oidc_redirect_uri,
+                    timeout_seconds=settings.http_timeout_seconds or 10.0,
+                )
+            )
+            if settings.oidc_issuer
+            else None,
         )

@@ -21,6 +21,7 @@ from starlette.staticfiles import StaticFiles
 from salesagent_dagster.domain.mime_message import text_to_html
 from salesagent_dagster.domain.safety.findings import HARD_RULES
 from salesagent_dagster.edge.context import EdgeContext
+from salesagent_dagster.edge.desk_oidc import oidc_routes
 from salesagent_dagster.edge.desk_session import DeskSessions, Operator, requires
 from salesagent_dagster.edge.desk_signin import sign_in_routes
 from salesagent_dagster.edge.desk_views import STATIC_DIR, STATIC_PATH, render
@@ -230,6 +231,7 @@ def desk_routes(context: EdgeContext) -> list[BaseRoute]:
 
     return [
         *sign_in_routes(context, sessions),
+        *oidc_routes(context, sessions),
         Route("/review", queue, methods=["GET"]),
         Route("/review/bulk", bulk_preview, methods=["GET"]),
         Route("/review/bulk", bulk_approve, methods=["POST"]),

@@ -6,6 +6,12 @@ others') carries only the operator's name, a CSRF token and a one-shot message; 
 read from the app DB on every request, so disabling an operator or changing a role takes
 effect at their next click. SameSite=Lax keeps the cookie off cross-site posts, and every
 state-changing form carries the session's CSRF token as well (compared in constant time).
+
+Before sign-in there is a pre-session cookie (its own salt, so it can never pass for a
+session): the sign-in forms' CSRF token, so no other site can sign a browser in to the desk
+as someone else (login CSRF), and a started OpenID sign-in's state, nonce and PKCE
+verifier, which only this browser can bring back to the callback. SameSite=Lax still sends
+it on the provider's top-level redirect back to us.
 """
 
 from __future__ import annotations
@@ -28,6 +34,8 @@ from salesagent_dagster.store.operators import desk_secret
 
 COOKIE = "salesagent_desk"
 MAX_AGE_SECONDS = 12 * 3600
+PRE_COOKIE = "salesagent_desk_pre"
+PRE_MAX_AGE_SECONDS = 3600
 SIGN_IN_PATH = "/signin"
 
 
@@ -44,35 +52,56 @@ class Operator:
 class DeskSessions:
     def __init__(self, context: EdgeContext) -> None:
         self.context = context
-        self._serializer: URLSafeTimedSerializer | None = None
+        self._serializers: dict[str, URLSafeTimedSerializer] = {}
 
-    def serializer(self) -> URLSafeTimedSerializer:
-        if self._serializer is None:
+    def serializer(self, salt: str = "salesagent.desk-session") -> URLSafeTimedSerializer:
+        if salt not in self._serializers:
             with self.context.app_store.session() as session:
                 secret = desk_secret(session)
-            self._serializer = URLSafeTimedSerializer(secret, salt="salesagent.desk-session")
-        return self._serializer
+            self._serializers[salt] = URLSafeTimedSerializer(secret, salt=salt)
+        return self._serializers[salt]
 
-    def data(self, request: Request) -> dict[str, Any]:
-        raw = request.cookies.get(COOKIE, "")
+    def _read(self, request: Request, cookie: str, salt: str, max_age: int) -> dict[str, Any]:
+        raw = request.cookies.get(cookie, "")
         if not raw:
             return {}
         try:
-            loaded = self.serializer().loads(raw, max_age=MAX_AGE_SECONDS)
+            loaded = self.serializer(salt).loads(raw, max_age=max_age)
         except BadSignature:
             return {}
         return loaded if isinstance(loaded, dict) else {}
 
-    def write(self, request: Request, response: Response, data: dict[str, Any]) -> None:
+    def _set(self, request: Request, response: Response, cookie: str, value: str,
+             max_age: int) -> None:  # fmt: skip
         response.set_cookie(
-            COOKIE,
-            self.serializer().dumps(data),
-            max_age=MAX_AGE_SECONDS,
+            cookie,
+            value,
+            max_age=max_age,
             httponly=True,
             samesite="lax",
             secure=request.url.scheme == "https",
             path="/",
         )
+
+    def data(self, request: Request) -> dict[str, Any]:
+        return self._read(request, COOKIE, "salesagent.desk-session", MAX_AGE_SECONDS)
+
+    def write(self, request: Request, response: Response, data: dict[str, Any]) -> None:
+        self._set(request, response, COOKIE, self.serializer().dumps(data), MAX_AGE_SECONDS)
+
+    def pre_session(self, request: Request) -> dict[str, Any]:
+        """The pre-session, with a CSRF token for the sign-in forms (a new one if none)."""
+        data = self._read(request, PRE_COOKIE, "salesagent.desk-pre-session", PRE_MAX_AGE_SECONDS)
+        if not isinstance(data.get("csrf"), str) or not data["csrf"]:
+            data = {"csrf": secrets.token_urlsafe(32)}
+        return data
+
+    def write_pre(self, request: Request, response: Response, data: dict[str, Any]) -> None:
+        value = self.serializer("salesagent.desk-pre-session").dumps(data)
+        self._set(request, response, PRE_COOKIE, value, PRE_MAX_AGE_SECONDS)
+
+    def end_pre(self, response: Response) -> None:
+        response.delete_cookie(PRE_COOKIE, path="/")
 
     def start(self, request: Request, response: Response, name: str) -> None:
         """A fresh CSRF token with every sign-in (none carried over from before it)."""
@@ -105,10 +134,16 @@ class DeskSessions:
 
 
 def csrf_ok(operator: Operator, submitted: object) -> bool:
+    return tokens_match(operator.csrf, submitted)
+
+
+def tokens_match(expected: object, submitted: object) -> bool:
+    """Both non-empty text and equal, compared in constant time."""
     return (
-        isinstance(submitted, str)
-        and bool(operator.csrf)
-        and hmac.compare_digest(operator.csrf.encode(), submitted.encode())
+        isinstance(expected, str)
+        and isinstance(submitted, str)
+        and bool(expected)
+        and hmac.compare_digest(expected.encode(), submitted.encode())
     )
 
 

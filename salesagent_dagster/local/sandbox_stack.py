@@ -20,6 +20,12 @@ SECOND_REP_REFRESH_TOKEN = "sandbox-refresh-token-sam"  # noqa: S105
 SANDBOX_HUBSPOT_TOKEN = "sandbox-hubspot-token"  # noqa: S105
 SANDBOX_CLIENT_ID = "sandbox-client-id"
 SANDBOX_CLIENT_SECRET = "sandbox-client-secret"  # noqa: S105
+# The sandbox's OpenID provider, for the desk's sign-in (`salesagent sandbox --oidc-email`).
+SANDBOX_OIDC_CLIENT_ID = "sandbox-desk"
+SANDBOX_OIDC_CLIENT_SECRET = "sandbox-desk-secret"  # noqa: S105
+DESK_CALLBACK = (
+    "http://127.0.0.1:8081/signin/oidc/callback"  # `salesagent serve --surface internal`
+)
 
 
 @dataclass(frozen=True)
@@ -74,3 +80,26 @@ def running_sandbox(hubspot_port: int = 0, gmail_port: int = 0) -> Iterator[Sand
 def apply_env(values: dict[str, str]) -> None:
     """Export to this process and every subprocess it starts (daemon, run workers)."""
     os.environ.update(values)
+
+
+@contextmanager
+def running_oidc_provider(port: int, email: str) -> Iterator[tuple[Any, dict[str, str]]]:
+    """The sandbox's OpenID provider signing in `email`, for the desk served on :8081, and
+    the desk's settings for it (add the operator with `operators add --oidc-email`)."""
+    from salesagent_dagster.sandbox.oidc_provider import Account, start_oidc_provider
+
+    with start_oidc_provider(
+        port=port,
+        client_id=SANDBOX_OIDC_CLIENT_ID,
+        client_secret=SANDBOX_OIDC_CLIENT_SECRET,
+        redirect_uris=(DESK_CALLBACK,),
+    ) as provider:
+        provider.sign_in_as(Account(f"sandbox-{email}", email))
+        yield (
+            provider,
+            {
+                "SALESAGENT_OIDC_ISSUER": provider.issuer,
+                "SALESAGENT_OIDC_CLIENT_ID": SANDBOX_OIDC_CLIENT_ID,
+                "SALESAGENT_OIDC_CLIENT_SECRET": SANDBOX_OIDC_CLIENT_SECRET,
+            },
+        )

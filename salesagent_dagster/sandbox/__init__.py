@@ -1,4 +1,5 @@
-"""Local emulators of HubSpot and Gmail that speak their real REST wire formats.
+"""Local emulators of HubSpot and Gmail that speak their real REST wire formats, and an
+OpenID Connect provider for the review desk's sign-in.
 
 They import nothing from the rest of the package, so they can run as separate processes
 (`python -m salesagent_dagster.sandbox.hubspot_emulator --port N`, same for `gmail_emulator`)
@@ -19,14 +20,24 @@ if TYPE_CHECKING:
         HubSpotEmulator,
         start_hubspot_emulator,
     )
+    from salesagent_dagster.sandbox.oidc_provider import OidcProvider, start_oidc_provider
 
-__all__ = ["GmailEmulator", "HubSpotEmulator", "start_gmail_emulator", "start_hubspot_emulator"]
+__all__ = [
+    "GmailEmulator",
+    "HubSpotEmulator",
+    "OidcProvider",
+    "start_gmail_emulator",
+    "start_hubspot_emulator",
+    "start_oidc_provider",
+]
 
 _HOMES = {
     "GmailEmulator": "gmail_emulator",
     "start_gmail_emulator": "gmail_emulator",
     "HubSpotEmulator": "hubspot_emulator",
     "start_hubspot_emulator": "hubspot_emulator",
+    "OidcProvider": "oidc_provider",
+    "start_oidc_provider": "oidc_provider",
 }
 
 

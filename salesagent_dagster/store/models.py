@@ -531,6 +531,30 @@ class Operator(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
 
 
+class OperatorIdentity(Base):
+    """An operator's account at the desk's OpenID provider: who may sign in through it.
+
+    An admin adds the email (`salesagent operators add --oidc-email`); the first sign-in
+    binds the provider's subject (`iss` + `sub`, which never change for that account, where
+    an address can be given to someone else), and from then on only that subject signs in
+    as this operator."""
+
+    __tablename__ = "operator_identities"
+    __table_args__ = (
+        UniqueConstraint("issuer", "subject", name="uq_operator_identities_issuer_subject"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    operator: Mapped[str] = mapped_column(
+        String(120), ForeignKey("operators.name", ondelete="CASCADE"), unique=True
+    )
+    email: Mapped[str] = mapped_column(String(254), unique=True)  # lower-cased
+    issuer: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    subject: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    bound_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
 class SignInAttempt(Base):
     """Failed sign-ins, counted per account and per address to slow guessing down."""
 

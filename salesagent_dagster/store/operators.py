@@ -1,5 +1,5 @@
-"""The review desk's operators, failed sign-ins and signing key (SQL only; the rules that use
-them are services/operators.py's)."""
+"""The review desk's operators, their OpenID identities, failed sign-ins and signing key (SQL
+only; the rules that use them are services/operators.py's and services/oidc_sign_in.py's)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from salesagent_dagster.store.audit import record
-from salesagent_dagster.store.models import DeskKey, Operator, SignInAttempt
+from salesagent_dagster.store.models import (
+    DeskKey,
+    Operator,
+    OperatorIdentity,
+    SignInAttempt,
+    utc_now,
+)
 
 DESK_KEY = "desk"
 
@@ -68,9 +74,61 @@ def failed_sign_ins(
     return int(session.scalar(query) or 0)
 
 
-def forget_failed_sign_ins(session: Session, account: str) -> None:
-    """A correct password clears the account's count (not the address's)."""
-    session.execute(delete(SignInAttempt).where(SignInAttempt.account == account[:120]))
+def forget_failed_sign_ins(session: Session, account: str, address: str) -> None:
+    """A correct password clears this account's count from this address only: the
+    failures others made on the account from elsewhere still count against them."""
+    session.execute(
+        delete(SignInAttempt).where(
+            SignInAttempt.account == account[:120], SignInAttempt.address == address[:64]
+        )
+    )
+
+
+def record_sign_in(session: Session, operator: str, method: str, **details: str) -> None:
+    """Who signed in and how (a password, or the provider's subject): the audit's link from
+    a reviewer's name to the identity that proved it."""
+    record(session, actor=operator, action="operator_signed_in", subject=operator,
+           details={"method": method, **details})  # fmt: skip
+
+
+def identity_of(session: Session, operator: str) -> OperatorIdentity | None:
+    return session.scalar(select(OperatorIdentity).where(OperatorIdentity.operator == operator))
+
+
+def identity_by_email(session: Session, email: str) -> OperatorIdentity | None:
+    return session.scalar(
+        select(OperatorIdentity).where(OperatorIdentity.email == email.strip().lower())
+    )
+
+
+def identity_by_subject(session: Session, issuer: str, subject: str) -> OperatorIdentity | None:
+    return session.scalar(
+        select(OperatorIdentity).where(
+            OperatorIdentity.issuer == issuer, OperatorIdentity.subject == subject
+        )
+    )
+
+
+def save_identity(session: Session, operator: str, email: str, *, actor: str) -> OperatorIdentity:
+    """Let `operator` sign in as `email` at the OpenID provider. Any provider account bound
+    before is forgotten: the next sign-in with that email binds its own (so an admin moves
+    an operator to a new account by adding them again)."""
+    email = email.strip().lower()
+    identity = identity_of(session, operator)
+    if identity is None:
+        identity = OperatorIdentity(operator=operator, email=email)
+        session.add(identity)
+    identity.email, identity.issuer, identity.subject, identity.bound_at = email, None, None, None
+    record(session, actor=actor, action="operator_identity_saved", subject=operator)
+    return identity
+
+
+def bind_identity(session: Session, identity: OperatorIdentity, issuer: str, subject: str) -> None:
+    identity.issuer, identity.subject, identity.bound_at = issuer, subject, utc_now()
+    record(
+        session, actor=identity.operator, action="operator_identity_bound",
+        subject=identity.operator, details={"issuer": issuer, "provider_subject": subject},
+    )  # fmt: skip
 
 
 def desk_secret(session: Session) -> str:

@@ -30,7 +30,9 @@ class Reply:
 class DeskClient:
     base_url: str
     cookies: dict[str, str] = field(default_factory=dict)
-    address: str = ""  # sent as nothing: the edge sees 127.0.0.1
+    # The client's address as a proxy would pass it (X-Forwarded-For, which uvicorn believes
+    # from 127.0.0.1 only); empty: none sent, the edge sees 127.0.0.1.
+    address: str = ""
 
     def request(self, method: str, path: str, form: list[tuple[str, str]] | None = None,
                 headers: dict[str, str] | None = None) -> Reply:  # fmt: skip
@@ -38,6 +40,8 @@ class DeskClient:
         assert parts.hostname == "127.0.0.1", self.base_url
         connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
         sent = dict(headers or {})
+        if self.address:
+            sent["X-Forwarded-For"] = self.address
         if self.cookies:
             sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         body = None
@@ -62,5 +66,20 @@ class DeskClient:
     def post(self, path: str, form: list[tuple[str, str]]) -> Reply:
         return self.request("POST", path, form)
 
-    def sign_in(self, name: str, password: str) -> Reply:
-        return self.post("/signin", [("name", name), ("password", password), ("next", "/review")])
+    def sign_in(self, name: str, password: str, next_path: str = "/review") -> Reply:
+        """As a person does: the sign-in page first (its CSRF token), then the form."""
+        csrf = self.get("/signin").csrf()
+        return self.post("/signin", [("csrf", csrf), ("name", name), ("password", password),
+                                     ("next", next_path)])  # fmt: skip
+
+
+def get_elsewhere(url: str) -> Reply:
+    """A GET to another local server (the OpenID provider), no cookies, no redirects."""
+    parts = urlsplit(url)
+    assert parts.hostname == "127.0.0.1", url
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+    connection.request("GET", parts.path + ("?" + parts.query if parts.query else ""))
+    response = connection.getresponse()
+    text = response.read().decode()
+    connection.close()
+    return Reply(response.status, {k.lower(): v for k, v in response.headers.items()}, text)

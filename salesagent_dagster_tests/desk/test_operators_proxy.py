@@ -132,6 +132,10 @@ def test_the_dagster_ui_is_reached_only_through_the_desks_sign_in(desk, tmp_path
             assert "webserver" not in answer.body
         assert stranger.get("/_salesagent_auth").status == 404  # internal only
         assert stranger.get("/review").status == 303  # the desk's own sign-in redirect
+        # The OpenID paths reach the desk too (which has none configured here: its 404),
+        # not the Dagster UI's sign-in redirect.
+        assert stranger.request("POST", "/signin/oidc", []).status == 404
+        assert stranger.get("/signin/oidc/callback?code=c&state=s").status == 404
 
         viewer = DeskClient(proxy)
         assert viewer.sign_in("vera", PASSWORDS["vera"]).status == 303
