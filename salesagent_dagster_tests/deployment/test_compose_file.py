@@ -36,8 +36,8 @@ DOCKERFILE = (REPO_ROOT / "Dockerfile").read_text()
 def test_the_production_topology_is_all_there():
     services = compose_services()
     assert set(services) == {
-        "postgres", "minio", "create_bucket", "migrate", "user_code", "webserver",
-        "webserver_readonly", "daemon", "edge", "edge_internal", "proxy", "prometheus",
+        "postgres", "minio", "create_bucket", "migrate", "user_code", "warehouse_code",
+        "webserver", "webserver_readonly", "daemon", "edge", "edge_internal", "proxy", "prometheus",
         "alertmanager", "grafana",
     }  # fmt: skip
     for name in ("postgres", "minio", "create_bucket", "proxy", "prometheus", "alertmanager",
