@@ -3,10 +3,9 @@ retries and is re-run on its own, as in its own run; a lone lead still gets its 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import pytest
 from dagster import (
+    AssetCheckKey,
     AssetKey,
     AssetRecordsFilter,
     DagsterInstance,
@@ -17,19 +16,20 @@ from dagster import (
     reconstructable,
 )
 
-from salesagent_dagster.defs.intake.form_polling import poll_form_submissions
 from salesagent_dagster.definitions import build_definitions
+from salesagent_dagster.domain.safety.draft_review import CHECK_NAMES
 from salesagent_dagster.local.demo_seed import add_submission
-from salesagent_dagster.local.one_tick import run_one_tick
 from salesagent_dagster.services.dead_letters import dead_letters
 from salesagent_dagster.services.lead_batching import split_into_batches, step_of_lead
 from salesagent_dagster.services.run_tags import BATCH_JOB, BATCH_TAG, LEAD_JOB
 from salesagent_dagster.settings import resources_from_env
-from salesagent_dagster.store import inbox, lead_batches, send_ledger
+from salesagent_dagster.store import lead_batches, send_ledger
 from salesagent_dagster_tests.integration.pipeline_harness import (
     add_fault,
     gmail_state,
     process_once,
+    run_backlog,
+    store_waiting,
 )
 
 LEAD_ASSETS = ("lead", "enrichment", "draft", "send_decision", "sent_email")
@@ -47,63 +47,29 @@ def instance(sandbox, dagster_home):
         yield instance
 
 
-def _store_waiting(sandbox, people: Sequence[dict[str, str]]) -> list[str]:
-    """The submissions in the inbox, as the intake sensor's poll stores them, no run yet."""
-    for person in people:
-        add_submission(sandbox.hubspot.url, person)
-    resources = resources_from_env(resolve_secrets=True)
-    poll_form_submissions(
-        resources.hubspot, resources.app_store.session, resources.outreach.fingerprint
-    )
-    with resources.app_store.session() as session:
-        return [row.partition_key for row in inbox.undispatched(session, 100)]
-
-
-def _run_backlog(instance):
-    tick = run_one_tick(instance, build_definitions(), sensor_names=("lead_backlog",))
-    (run,) = tick.runs
-    return tick, instance.get_run_by_id(run.run_id)
-
-
-def _key_of(email: str) -> str:
-    with resources_from_env().app_store.session() as session:
-        from salesagent_dagster.store.models import Lead
-
-        return session.query(Lead).filter(Lead.email == email).one().partition_key
-
-
-def _materializations(instance, asset: str, key: str):
+def materializations(instance, asset: str, key: str):
     return instance.fetch_materializations(
         AssetRecordsFilter(asset_key=AssetKey(asset), asset_partitions=[key]), limit=10
     ).records
 
 
-def _check_executions(instance, run_id: str) -> list:
-    records = []
-    for name in _check_names(instance):
-        from dagster import AssetCheckKey
-
-        records += [
-            r
-            for r in instance.event_log_storage.get_asset_check_execution_history(
-                AssetCheckKey(AssetKey("draft"), name), limit=100
-            )
-            if r.run_id == run_id
-        ]
-    return records
-
-
-def _check_names(instance) -> list[str]:
-    from salesagent_dagster.domain.safety.draft_review import CHECK_NAMES
-
-    return list(CHECK_NAMES)
+def check_executions(instance, run_id: str) -> list:
+    """The `draft` check executions a run recorded, every check."""
+    return [
+        record
+        for name in CHECK_NAMES
+        for record in instance.event_log_storage.get_asset_check_execution_history(
+            AssetCheckKey(AssetKey("draft"), name), limit=1000
+        )
+        if record.run_id == run_id
+    ]
 
 
 def test_waiting_leads_share_a_run_and_each_is_reported_as_its_own_run_reports_it(
     sandbox, instance
 ):
-    keys = _store_waiting(sandbox, PEOPLE)
-    tick, batch_run = _run_backlog(instance)
+    keys = store_waiting(sandbox.hubspot.url, list(PEOPLE))
+    tick, batch_run = run_backlog(instance)
 
     assert batch_run.job_name == BATCH_JOB and batch_run.status == DagsterRunStatus.SUCCESS
     assert sorted(tick.run_ids) == sorted(keys)
@@ -118,20 +84,20 @@ def test_waiting_leads_share_a_run_and_each_is_reported_as_its_own_run_reports_i
     assert lone_run.job_name == LEAD_JOB  # a lone lead with a free slot: its own run
 
     for asset in LEAD_ASSETS:
-        (expected,) = _materializations(instance, asset, lone_key)
+        (expected,) = materializations(instance, asset, lone_key)
         for key in keys:
-            (record,) = _materializations(instance, asset, key)
+            (record,) = materializations(instance, asset, key)
             assert record.run_id == batch_run.run_id
             assert record.partition_key == key
             assert set(record.asset_materialization.metadata) == set(
                 expected.asset_materialization.metadata
             ), asset
     singles, batched = (
-        _check_executions(instance, lone_run.run_id),
-        _check_executions(instance, batch_run.run_id),
+        check_executions(instance, lone_run.run_id),
+        check_executions(instance, batch_run.run_id),
     )
     assert len(singles) == 7 and len(batched) == 7 * 3
-    drafts = {_materializations(instance, "draft", key)[0].storage_id for key in keys}
+    drafts = {materializations(instance, "draft", key)[0].storage_id for key in keys}
     assert {r.evaluation.target_materialization_data.storage_id for r in batched} == drafts
     assert {r.status for r in batched} == {r.status for r in singles}
     # Told apart by partition in the shared run (the single run's rows are by run alone).
@@ -144,12 +110,12 @@ def test_one_failing_lead_fails_only_its_own_step_and_a_rerun_sends_it_once(
     sandbox, instance, monkeypatch
 ):
     monkeypatch.setenv("ALLOW_REAL_SENDS", "true")
-    keys = _store_waiting(sandbox, PEOPLE)
+    keys = store_waiting(sandbox.hubspot.url, list(PEOPLE))
     # HubSpot refuses the first lead's contact search: a permanent error, no retry.
     add_fault(
         sandbox.hubspot.url, path="/crm/v3/objects/contacts/search", mode="status", status=400
     )
-    _, batch_run = _run_backlog(instance)
+    _, batch_run = run_backlog(instance)
 
     assert batch_run.status == DagsterRunStatus.FAILURE
     events = [e.dagster_event for e in instance.all_logs(batch_run.run_id) if e.dagster_event]
@@ -163,7 +129,7 @@ def test_one_failing_lead_fails_only_its_own_step_and_a_rerun_sends_it_once(
     # A step retried meanwhile (the mailbox's send pacing) resumed after what it had
     # reported: each asset of each sent lead materialized once.
     for key in keys:
-        counts = [len(_materializations(instance, asset, key)) for asset in LEAD_ASSETS]
+        counts = [len(materializations(instance, asset, key)) for asset in LEAD_ASSETS]
         assert counts == ([1, 0, 0, 0, 0] if key == failing else [1] * 5)
     (letter,) = dead_letters(instance)
     assert (letter.partition_key, letter.run_id) == (failing, batch_run.run_id)
@@ -190,7 +156,7 @@ def _definitions_job():
 
 
 def test_the_backlog_sensor_leaves_a_lead_with_a_free_slot_to_its_own_run(sandbox, instance):
-    _store_waiting(sandbox, PEOPLE[:1])
+    store_waiting(sandbox.hubspot.url, list(PEOPLE[:1]))
     definitions = build_definitions()
     with build_sensor_context(
         instance=instance,
@@ -207,4 +173,4 @@ def test_batches_are_even_and_at_most_twenty():
     keys = [f"sub_{index}" for index in range(45)]
     assert [len(b) for b in split_into_batches(keys)] == [15, 15, 15]
     assert [len(b) for b in split_into_batches(keys[:20])] == [20]
-    assert sum(split_into_batches(keys), []) == keys
+    assert [key for batch in split_into_batches(keys) for key in batch] == keys
