@@ -82,11 +82,11 @@ def delete_step_events(
                     AssetCheckExecutionsTable.c.evaluation_event_storage_id.in_(chunk)
                 )
             )
-        for chunk in _chunks(partitions):
+        for keys in _chunks(partitions):
             conn.execute(
                 delete(AssetCheckExecutionsTable).where(
                     AssetCheckExecutionsTable.c.run_id.in_(list(run_ids)),
-                    AssetCheckExecutionsTable.c.partition.in_(chunk),
+                    AssetCheckExecutionsTable.c.partition.in_(keys),
                 )
             )
         removed = conn.execute(_step_events(delete(SqlEventLogStorageTable), run_ids, step_keys))
