@@ -59,24 +59,8 @@ class _Attempt:
 
 
 def dead_letters(instance: DagsterInstance, limit: int = 500) -> list[DeadLetter]:
-    attempts: dict[str, list[_Attempt]] = {}
-    for record in instance.get_run_records(filters=RunsFilter(job_name=JOB_NAME), limit=limit * 4):
-        key = record.dagster_run.tags.get(PARTITION_TAG)
-        if key:
-            attempts.setdefault(key, []).append(
-                _Attempt(_time_of(record), record.dagster_run.status, record.dagster_run.run_id)
-            )
-    batches = instance.get_run_records(filters=RunsFilter(job_name=BATCH_JOB), limit=limit)
-    for record in batches:
-        for key, attempt in _batch_attempts(instance, record).items():
-            attempts.setdefault(key, []).append(attempt)
     letters = []
-    for key, tries in attempts.items():
-        latest = max(tries, key=lambda attempt: attempt.at)
-        if latest.status != DagsterRunStatus.FAILURE:
-            continue
-        if any(attempt.status in UNFINISHED for attempt in tries):
-            continue
+    for key, (latest, attempts) in failed_leads(instance, limit * 4).items():
         if latest.step is not None and latest.error_class is not None:
             step, error_class = latest.step, latest.error_class
         else:
@@ -87,11 +71,37 @@ def dead_letters(instance: DagsterInstance, limit: int = 500) -> list[DeadLetter
                 run_id=latest.run_id,
                 step=step,
                 error_class=error_class,
-                attempts=len(tries),
+                attempts=attempts,
                 failed_at=datetime.fromtimestamp(latest.at, tz=UTC),
             )
         )
     return sorted(letters, key=lambda letter: letter.failed_at)[:limit]
+
+
+def failed_leads(instance: DagsterInstance, run_window: int) -> dict[str, tuple[_Attempt, int]]:
+    """Leads whose latest attempt (own run, or own step of a batch run) failed and that no
+    unfinished run is working on, among the newest `run_window` runs of each lead job:
+    each with that attempt and how many attempts it had."""
+    attempts: dict[str, list[_Attempt]] = {}
+    records = instance.get_run_records(filters=RunsFilter(job_name=JOB_NAME), limit=run_window)
+    for record in records:
+        key = record.dagster_run.tags.get(PARTITION_TAG)
+        if key:
+            attempts.setdefault(key, []).append(
+                _Attempt(_time_of(record), record.dagster_run.status, record.dagster_run.run_id)
+            )
+    batches = instance.get_run_records(filters=RunsFilter(job_name=BATCH_JOB), limit=run_window)
+    for record in batches:
+        for key, attempt in _batch_attempts(instance, record).items():
+            attempts.setdefault(key, []).append(attempt)
+    failed = {}
+    for key, tries in attempts.items():
+        latest = max(tries, key=lambda attempt: attempt.at)
+        if latest.status == DagsterRunStatus.FAILURE and not any(
+            attempt.status in UNFINISHED for attempt in tries
+        ):
+            failed[key] = (latest, len(tries))
+    return failed
 
 
 def _time_of(record: RunRecord) -> float:

@@ -33,21 +33,33 @@ _STEP = re.compile(rf"^{BATCHED_LEAD_OP}\[(?P<key>[A-Za-z0-9_]+)\]$")
 _CHUNK = 200
 
 
-def free_run_slots(instance: DagsterInstance) -> int:
-    """Runs the queue would start now beside those in flight (`max_concurrent_runs`); a
-    large number when the instance sets no limit."""
+def run_slots(instance: DagsterInstance) -> int | None:
+    """`max_concurrent_runs` of the instance's run queue; None when it sets no limit."""
     config = instance.get_concurrency_config().run_queue_config
     limit = config.max_concurrent_runs if config is not None else -1
-    if limit < 0:
+    return limit if limit >= 0 else None
+
+
+def free_run_slots(instance: DagsterInstance) -> int:
+    """Runs the queue would start now beside those in flight; a large number when the
+    instance sets no limit."""
+    limit = run_slots(instance)
+    if limit is None:
         return 1_000_000
     return max(0, limit - instance.get_runs_count(RunsFilter(statuses=IN_FLIGHT)))
 
 
-def split_into_batches(keys: Sequence[str], size: int = MAX_BATCH) -> list[list[str]]:
-    """As few batches of at most `size` as the keys need, of even sizes, oldest first."""
+def split_into_batches(
+    keys: Sequence[str], size: int = MAX_BATCH, slots: int | None = None
+) -> list[list[str]]:
+    """Batches of at most `size`, of even sizes, oldest first: as few as that takes; when
+    that is more than one, rounded up to a multiple of the run slots, so the last round of
+    batch runs keeps every slot busy instead of running one batch alone."""
     if not keys:
         return []
     count = math.ceil(len(keys) / size)
+    if slots and count > 1:
+        count = min(len(keys), math.ceil(count / slots) * slots)
     per, extra = divmod(len(keys), count)
     batches, start = [], 0
     for index in range(count):

@@ -3,27 +3,34 @@ retries and is re-run on its own, as in its own run; a lone lead still gets its 
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from dagster import (
     AssetCheckKey,
     AssetKey,
     AssetRecordsFilter,
     DagsterInstance,
+    DagsterRun,
     DagsterRunStatus,
     ReexecutionOptions,
     build_sensor_context,
     execute_job,
     reconstructable,
 )
+from dagster._core.utils import make_new_run_id
+from sqlalchemy import update
 
 from salesagent_dagster.definitions import build_definitions
 from salesagent_dagster.domain.safety.draft_review import CHECK_NAMES
 from salesagent_dagster.local.demo_seed import add_submission
+from salesagent_dagster.local.one_tick import run_one_tick
 from salesagent_dagster.services.dead_letters import dead_letters
 from salesagent_dagster.services.lead_batching import split_into_batches, step_of_lead
 from salesagent_dagster.services.run_tags import BATCH_JOB, BATCH_TAG, LEAD_JOB
 from salesagent_dagster.settings import resources_from_env
 from salesagent_dagster.store import lead_batches, send_ledger
+from salesagent_dagster.store.models import Submission, utc_now
 from salesagent_dagster_tests.integration.pipeline_harness import (
     add_fault,
     gmail_state,
@@ -157,20 +164,62 @@ def _definitions_job():
 
 def test_the_backlog_sensor_leaves_a_lead_with_a_free_slot_to_its_own_run(sandbox, instance):
     store_waiting(sandbox.hubspot.url, list(PEOPLE[:1]))
-    definitions = build_definitions()
-    with build_sensor_context(
-        instance=instance,
-        definitions=definitions,
-        sensor_name="lead_backlog",
-        resources=dict(definitions.resources or {}),
-    ) as context:
-        result = definitions.resolve_sensor_def("lead_backlog")(context)
+    result = _evaluate(instance, "lead_backlog")
     assert not result.run_requests
     assert "run slots free" in result.skip_reason.skip_message
 
 
-def test_batches_are_even_and_at_most_twenty():
+def test_a_lead_behind_busy_run_slots_waits_for_a_batch_run_not_a_run_of_its_own(sandbox, instance):
+    for _ in range(2):  # max_concurrent_runs (dagster.yaml): both slots taken
+        instance.add_run(
+            DagsterRun(job_name=LEAD_JOB, run_id=make_new_run_id(), status=DagsterRunStatus.STARTED)
+        )
+    add_submission(sandbox.hubspot.url, PEOPLE[0])
+
+    intake = run_one_tick(instance, build_definitions())
+
+    assert intake.runs == ()
+    assert intake.skip_reason == "1 leads wait for a batch run"
+    tick, batch_run = run_backlog(instance)
+    assert batch_run.job_name == BATCH_JOB and batch_run.status == DagsterRunStatus.SUCCESS
+    (key,) = tick.run_ids
+    assert len(materializations(instance, "sent_email", key)) == 1
+
+
+def test_leads_of_a_batch_whose_run_never_came_get_runs_of_their_own(sandbox, instance):
+    keys = store_waiting(sandbox.hubspot.url, list(PEOPLE))
+    result = _evaluate(instance, "lead_backlog")  # asked for, never created (a crash)
+    assert len(result.run_requests) == 1
+    with resources_from_env().app_store.session() as session:
+        session.execute(  # claimed two minutes ago, past the intake sensor's grace
+            update(Submission)
+            .where(Submission.partition_key.in_(keys))
+            .values(dispatched_at=utc_now() - timedelta(minutes=2))
+        )
+
+    tick = run_one_tick(instance, build_definitions())
+
+    assert sorted(run.partition_key for run in tick.runs) == sorted(keys)
+    assert {run.job for run in tick.runs} == {LEAD_JOB}
+    assert len(gmail_state(sandbox.gmail.url)["drafts"]) == 3
+
+
+def _evaluate(instance, sensor_name: str):
+    definitions = build_definitions()
+    with build_sensor_context(
+        instance=instance,
+        definitions=definitions,
+        sensor_name=sensor_name,
+        resources=dict(definitions.resources or {}),
+    ) as context:
+        return definitions.resolve_sensor_def(sensor_name)(context)
+
+
+def test_batches_are_even_at_most_twenty_and_fill_the_run_slots():
     keys = [f"sub_{index}" for index in range(45)]
     assert [len(b) for b in split_into_batches(keys)] == [15, 15, 15]
     assert [len(b) for b in split_into_batches(keys[:20])] == [20]
+    # Rounded up to the run slots: two rounds of two, not two batches and one alone.
+    assert [len(b) for b in split_into_batches(keys + keys[:3], slots=2)] == [12, 12, 12, 12]
+    assert [len(b) for b in split_into_batches(keys[:3], slots=2)] == [3]
     assert [key for batch in split_into_batches(keys) for key in batch] == keys

@@ -4,7 +4,8 @@ The intake sensor and the webhook give a lead its own `process_lead` run while a
 is free for it (a lone lead is never held back). Leads beyond the free slots would only wait
 in the run queue, each to pay a run worker start of its own; this sensor claims them in the
 inbox and asks for `process_lead_batch` runs of at most MAX_BATCH leads instead: as few as
-that takes, of even sizes, oldest leads first. Once leads outnumber the free slots all of
+that takes (rounded up to a multiple of the run slots, so that the last round keeps every
+slot busy), of even sizes, oldest leads first. Once leads outnumber the free slots all of
 them go into batches (the first batch starts in the free slot at once), since the intake
 sensor, evaluated beside this one, may not have taken its share yet. The batch's
 members are recorded in the app DB with the claim, in one transaction, before the run
@@ -27,6 +28,7 @@ from salesagent_dagster.services.lead_batching import (
     MAX_BATCH,
     batch_config,
     free_run_slots,
+    run_slots,
     split_into_batches,
 )
 from salesagent_dagster.services.run_tags import BATCH_TAG
@@ -51,7 +53,8 @@ def lead_backlog(context: SensorEvaluationContext, app_store: AppStoreResource) 
             return SensorResult(skip_reason=f"{len(pending)} waiting, {free} run slots free")
         claimed = inbox.claim_dispatch(session, pending)
         batches = [
-            (lead_batches.new_batch_key(), keys) for keys in split_into_batches(claimed, MAX_BATCH)
+            (lead_batches.new_batch_key(), keys)
+            for keys in split_into_batches(claimed, MAX_BATCH, run_slots(context.instance))
         ]
         for batch_key, keys in batches:
             lead_batches.record_batch(session, batch_key, keys)
