@@ -46,6 +46,8 @@ from salesagent_dagster.local.demo_seed import add_submission, default_form_id
 from salesagent_dagster.local.instance import REPO_ROOT
 from salesagent_dagster.local.processes import running_group
 from salesagent_dagster.local.sandbox_stack import SandboxStack, running_sandbox
+from salesagent_dagster.services.lead_batching import keys_of_batch_run
+from salesagent_dagster.services.run_tags import BATCH_JOB, LEAD_JOB
 
 GAP_MAX_SECONDS = 5.0  # the floor bench's --gap-max
 LEAD_TIMEOUT_SECONDS = 120
@@ -64,6 +66,8 @@ class BenchFigures:
     timed_out: int = 0
     burst_lead_runs: int = 0  # process_lead runs the burst made
     burst_batch_runs: int = 0  # process_lead_batch runs the burst made
+    # Each run of the burst: job, leads, queued at, started at, ended at (s from the burst)
+    burst_timeline: list[tuple[str, int, float, float, float]] = field(default_factory=list)
 
     @property
     def leads_per_minute(self) -> float:
@@ -101,24 +105,38 @@ def run_bench(
         finished = max(delivered.values(), default=time.time())
         figures.timed_out += len(addresses) - len(delivered)
         figures.burst_size, figures.burst_seconds = len(delivered), finished - started
-        figures.burst_lead_runs, figures.burst_batch_runs = _runs_since(home, started)
+        figures.burst_timeline = _runs_since(home, started)
+        jobs = [job for job, *_ in figures.burst_timeline]
+        figures.burst_lead_runs, figures.burst_batch_runs = (
+            jobs.count(LEAD_JOB),
+            jobs.count(BATCH_JOB),
+        )
     return figures
 
 
-def _runs_since(home: Path, started: float) -> tuple[int, int]:
-    """How many single-lead and batch runs were created since `started`."""
+def _runs_since(home: Path, started: float) -> list[tuple[str, int, float, float, float]]:
+    """The lead runs created since `started`, oldest first: job, leads, and when each was
+    queued, started and ended, in seconds from `started`."""
     from dagster import DagsterInstance, RunsFilter
     from dagster._core.instance.ref import InstanceRef
 
-    from salesagent_dagster.services.run_tags import BATCH_JOB, LEAD_JOB
-
     since = datetime.fromtimestamp(started, tz=UTC)
+    timeline = []
     with DagsterInstance.from_ref(InstanceRef.from_dir(str(home))) as instance:
-        lead_runs, batch_runs = (
-            instance.get_runs_count(RunsFilter(job_name=job, created_after=since))
-            for job in (LEAD_JOB, BATCH_JOB)
-        )
-    return lead_runs, batch_runs
+        for job in (LEAD_JOB, BATCH_JOB):
+            for record in instance.get_run_records(RunsFilter(job_name=job, created_after=since)):
+                run = record.dagster_run
+                leads = len(keys_of_batch_run(run)) if job == BATCH_JOB else 1
+                timeline.append(
+                    (
+                        job,
+                        leads,
+                        record.create_timestamp.timestamp() - started,
+                        (record.start_time or started) - started,
+                        (record.end_time or started) - started,
+                    )
+                )
+    return sorted(timeline, key=lambda run: run[2])
 
 
 @dataclass(frozen=True)
@@ -185,7 +203,12 @@ def format_figures(figures: BenchFigures) -> str:
     )
     lines.append(
         f"burst runs: {figures.burst_lead_runs} single-lead, {figures.burst_batch_runs} batch"
+        " (job, leads, queued / started / ended, s from the burst's start):"
     )
+    lines += [
+        f"  {job} {leads:3d}  {queued:6.1f} / {began:6.1f} / {ended:6.1f}"
+        for job, leads, queued, began, ended in figures.burst_timeline
+    ]
     if figures.timed_out:
         lines.append(f"timed out: {figures.timed_out} leads never reached Gmail")
     return "\n".join(lines)
