@@ -22,6 +22,7 @@ from dagster._core.utils import make_new_run_id
 from sqlalchemy import update
 
 from salesagent_dagster.definitions import build_definitions
+from salesagent_dagster.defs.maintenance.dead_letter_sensor import dead_letter_reports
 from salesagent_dagster.domain.safety.draft_review import CHECK_NAMES
 from salesagent_dagster.local.demo_seed import add_submission
 from salesagent_dagster.local.one_tick import run_one_tick
@@ -141,6 +142,9 @@ def test_one_failing_lead_fails_only_its_own_step_and_a_rerun_sends_it_once(
     (letter,) = dead_letters(instance)
     assert (letter.partition_key, letter.run_id) == (failing, batch_run.run_id)
     assert letter.step == step_of_lead(failing)
+    (report,) = dead_letter_reports(instance, batch_run)  # what the sensor tells Sentry
+    assert (report.partition_key, report.step) == (failing, step_of_lead(failing))
+    assert report.error_class == "PermanentServiceError"
 
     rerun = execute_job(
         reconstructable(_definitions_job),

@@ -46,7 +46,10 @@ RUN_KEY_TAG = "dagster/run_key"
     job_name="process_lead",  # defined by the leads folder
     minimum_interval_seconds=1,
     default_status=DefaultSensorStatus.RUNNING,
-    description="Polls HubSpot form submissions, stores them, requests one run per lead.",
+    description=(
+        "Polls HubSpot form submissions, stores them, requests a run per lead while a run "
+        "slot is free for it (the rest go in batches: lead_backlog)."
+    ),
 )
 def hubspot_submissions(
     context: SensorEvaluationContext,
