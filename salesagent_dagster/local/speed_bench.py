@@ -66,8 +66,11 @@ class BenchFigures:
     timed_out: int = 0
     burst_lead_runs: int = 0  # process_lead runs the burst made
     burst_batch_runs: int = 0  # process_lead_batch runs the burst made
-    # Each run of the burst: job, leads, queued at, started at, ended at (s from the burst)
-    burst_timeline: list[tuple[str, int, float, float, float]] = field(default_factory=list)
+    # Each run of the burst: job, leads, queued, started, ended (s from the burst; None:
+    # not yet when the last lead was delivered)
+    burst_timeline: list[tuple[str, int, float, float | None, float | None]] = field(
+        default_factory=list
+    )
 
     @property
     def leads_per_minute(self) -> float:
@@ -114,7 +117,9 @@ def run_bench(
     return figures
 
 
-def _runs_since(home: Path, started: float) -> list[tuple[str, int, float, float, float]]:
+def _runs_since(
+    home: Path, started: float
+) -> list[tuple[str, int, float, float | None, float | None]]:
     """The lead runs created since `started`, oldest first: job, leads, and when each was
     queued, started and ended, in seconds from `started`."""
     from dagster import DagsterInstance, RunsFilter
@@ -132,8 +137,8 @@ def _runs_since(home: Path, started: float) -> list[tuple[str, int, float, float
                         job,
                         leads,
                         record.create_timestamp.timestamp() - started,
-                        (record.start_time or started) - started,
-                        (record.end_time or started) - started,
+                        record.start_time - started if record.start_time else None,
+                        record.end_time - started if record.end_time else None,
                     )
                 )
     return sorted(timeline, key=lambda run: run[2])
@@ -206,12 +211,16 @@ def format_figures(figures: BenchFigures) -> str:
         " (job, leads, queued / started / ended, s from the burst's start):"
     )
     lines += [
-        f"  {job} {leads:3d}  {queued:6.1f} / {began:6.1f} / {ended:6.1f}"
+        f"  {job} {leads:3d}  {queued:6.1f} / {_seconds(began)} / {_seconds(ended)}"
         for job, leads, queued, began, ended in figures.burst_timeline
     ]
     if figures.timed_out:
         lines.append(f"timed out: {figures.timed_out} leads never reached Gmail")
     return "\n".join(lines)
+
+
+def _seconds(value: float | None) -> str:
+    return f"{value:6.1f}" if value is not None else "     -"
 
 
 def script_lines(figures: BenchFigures) -> list[str]:
