@@ -60,6 +60,7 @@ from salesagent_dagster.defs.leads.send_graph import (
     log_lead_to_hubspot,
     send_lead_message,
 )
+from salesagent_dagster.domain.safety.draft_review import SafetyReport
 from salesagent_dagster.resources.app_store import AppStoreResource
 from salesagent_dagster.resources.gmail import GmailResource
 from salesagent_dagster.resources.hubspot import HubSpotResource
@@ -117,8 +118,8 @@ def split_lead_batch(
 
 
 @op(
-    name=BATCHED_LEAD_OP,
-    out={},  # reports events only: nothing for a later step to read  # the mapped steps' keys, `process_batched_lead[<key>]`, name leads
+    name=BATCHED_LEAD_OP,  # its mapped steps, `process_batched_lead[<key>]`, name the leads
+    out={},  # it reports events only: nothing for a later step to read
     retry_policy=external_call_retry_policy,
     # As `send_via_gmail`: the Gmail call happens inside this step.
     pool="gmail_send",
@@ -137,7 +138,8 @@ def process_batched_lead(
     log = context.log
     if LEAD_KEY.to_user_string() not in done:
         with _not_retried():
-            yield _materialization(LEAD_KEY, key, save_lead(key, app_store, outreach))
+            saved = save_lead(key, app_store, outreach)
+        yield _materialization(LEAD_KEY, key, saved)
     if ENRICHMENT_KEY.to_user_string() not in done:
         metadata = enrich_lead(key, log, app_store, hubspot, gmail, outreach)
         if metadata is None:
@@ -151,7 +153,8 @@ def process_batched_lead(
         yield _materialization(DRAFT_KEY, key, metadata)
     if CHECKS not in done:
         with _not_retried():
-            yield from _check_evaluations(context, key, app_store, gmail, outreach)
+            checked = check_latest_draft(app_store, gmail, outreach, key)
+        yield from _check_evaluations(context, key, checked)
     if SEND_DECISION_KEY.to_user_string() not in done:
         with _not_retried():
             metadata = decide_send(key, log, app_store, gmail, outreach)
@@ -181,17 +184,12 @@ def _materialization(
 
 
 def _check_evaluations(
-    context: OpExecutionContext,
-    key: str,
-    app_store: AppStoreResource,
-    gmail: GmailResource,
-    outreach: OutreachSettings,
+    context: OpExecutionContext, key: str, checked: tuple[int, SafetyReport] | None
 ) -> Iterator[AssetCheckEvaluation]:
     """The `draft_safety_checks` results, as that multi-asset check reports them, each
     naming the draft materialization it checked and the lead's partition."""
-    checked = check_latest_draft(app_store, gmail, outreach, key)
     if checked is None:
-        raise LookupError(f"{key}: no draft to check")
+        raise Failure(description=f"{key}: no draft to check", allow_retries=False)
     target = _latest_materialization(context, DRAFT_KEY, key)
     for outcome in check_outcomes(*checked):
         yield AssetCheckEvaluation(
