@@ -18,11 +18,15 @@ from dagster import (
     execute_job,
     reconstructable,
 )
+from dagster._core.storage.partition_status_cache import (
+    get_and_update_asset_status_cache_value,
+)
 from dagster._core.utils import make_new_run_id
 from sqlalchemy import update
 
 from salesagent_dagster.definitions import build_definitions
 from salesagent_dagster.defs.maintenance.dead_letter_sensor import dead_letter_reports
+from salesagent_dagster.defs.partitions import submissions_partitions
 from salesagent_dagster.domain.safety.draft_review import CHECK_NAMES
 from salesagent_dagster.local.demo_seed import add_submission
 from salesagent_dagster.local.one_tick import run_one_tick
@@ -142,6 +146,8 @@ def test_one_failing_lead_fails_only_its_own_step_and_a_rerun_sends_it_once(
     (letter,) = dead_letters(instance)
     assert (letter.partition_key, letter.run_id) == (failing, batch_run.run_id)
     assert letter.step == step_of_lead(failing)
+    assert _failed_partitions(instance, "enrichment") == {failing}  # as a single run shows it
+    assert _failed_partitions(instance, "lead") == set()  # materialized before the 400
     (report,) = dead_letter_reports(instance, batch_run)  # what the sensor tells Sentry
     assert (report.partition_key, report.step) == (failing, step_of_lead(failing))
     assert report.error_class == "PermanentServiceError"
@@ -160,6 +166,17 @@ def test_one_failing_lead_fails_only_its_own_step_and_a_rerun_sends_it_once(
         entries = [send_ledger.get_entry(session, key) for key in keys]
         assert [(e.state, e.attempts) for e in entries] == [("sent", 1)] * 3
     assert dead_letters(instance) == []
+    assert _failed_partitions(instance, "enrichment") == set()
+
+
+def _failed_partitions(instance, asset: str) -> set[str]:
+    """The partitions the asset's page shows failed (Dagster's partition status cache)."""
+    status = get_and_update_asset_status_cache_value(
+        instance, AssetKey(asset), submissions_partitions
+    )
+    assert status is not None
+    failed = status.deserialize_failed_partition_subsets(submissions_partitions)
+    return set(failed.get_partition_keys())
 
 
 def _definitions_job():

@@ -17,14 +17,17 @@ Each step reports what the single-lead run reports, per partition: a materializa
 seven `draft` check evaluations aimed at the lead's `draft` materialization, as the asset
 checks report them, but carrying the lead's partition: Dagster keeps one check execution row
 per run, check and partition, so in a shared run the leads' rows would overwrite each other
-without it. So the asset pages, the check history and a re-run of a
-partition from the UI are as for any other lead. Which leads a batch carries is recorded
+without it. A lead whose step fails for good reports the assets it did not make as
+planned, as a single-lead run plans them, so its partitions show failed once the run has
+failed. So the asset pages, the check history and a re-run of a partition from the UI are
+as for any other lead. Which leads a batch carries is recorded
 in the app DB (`lead_batch_members`) before any lead's step runs: erasure and retention
 find the batch's runs through it (DESIGN I-7).
 """
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from dagster import (
@@ -51,8 +54,12 @@ from dagster import (
 from dagster._core.definitions.asset_checks.asset_check_evaluation import (
     AssetCheckEvaluationTargetMaterializationData,  # no public name; the checks' own record
 )
+from dagster._core.events import AssetMaterializationPlannedData, DagsterEvent
 
-from salesagent_dagster.defs.failure_policy import external_call_retry_policy
+from salesagent_dagster.defs.failure_policy import (
+    EXTERNAL_CALL_RETRIES,
+    external_call_retry_policy,
+)
 from salesagent_dagster.defs.leads.draft_assets import decide_send, write_draft
 from salesagent_dagster.defs.leads.lead_assets import enrich_lead, save_lead
 from salesagent_dagster.defs.leads.send_graph import (
@@ -71,6 +78,7 @@ from salesagent_dagster.store import lead_batches
 
 LEAD_KEY, ENRICHMENT_KEY, DRAFT_KEY = AssetKey("lead"), AssetKey("enrichment"), AssetKey("draft")
 SEND_DECISION_KEY, SENT_EMAIL_KEY = AssetKey("send_decision"), AssetKey("sent_email")
+LEAD_ASSET_KEYS = (LEAD_KEY, ENRICHMENT_KEY, DRAFT_KEY, SEND_DECISION_KEY, SENT_EMAIL_KEY)
 CHECKS = "draft checks"  # the stage name of the check evaluations, for resuming a retry
 
 
@@ -135,37 +143,86 @@ def process_batched_lead(
 ) -> Iterator[AssetMaterialization | AssetCheckEvaluation]:
     # A retry of this step resumes after what an earlier attempt already reported.
     done = _reported_earlier(context) if context.retry_number else set()
+    resources = _Resources(app_store, hubspot, gmail, outreach)
+    try:
+        for event in _lead_stages(context, key, done, resources):
+            if isinstance(event, AssetMaterialization):
+                done.add(event.asset_key.to_user_string())
+            yield event
+    except Exception as exc:
+        if _is_final(exc, context.retry_number):
+            _report_not_materialized(context, key, done)
+        raise
+
+
+@dataclass(frozen=True)
+class _Resources:
+    app_store: AppStoreResource
+    hubspot: HubSpotResource
+    gmail: GmailResource
+    outreach: OutreachSettings
+
+
+def _lead_stages(
+    context: OpExecutionContext, key: str, done: set[str], r: _Resources
+) -> Iterator[AssetMaterialization | AssetCheckEvaluation]:
+    """The single-lead run's steps, in its order, each reported as its asset (or checks)."""
     log = context.log
     if LEAD_KEY.to_user_string() not in done:
         with _not_retried():
-            saved = save_lead(key, app_store, outreach)
+            saved = save_lead(key, r.app_store, r.outreach)
         yield _materialization(LEAD_KEY, key, saved)
     if ENRICHMENT_KEY.to_user_string() not in done:
-        metadata = enrich_lead(key, log, app_store, hubspot, gmail, outreach)
+        metadata = enrich_lead(key, log, r.app_store, r.hubspot, r.gmail, r.outreach)
         if metadata is None:
             return
         yield _materialization(ENRICHMENT_KEY, key, metadata)
     if DRAFT_KEY.to_user_string() not in done:
         with _not_retried():
-            metadata = write_draft(key, log, app_store, gmail, outreach)
+            metadata = write_draft(key, log, r.app_store, r.gmail, r.outreach)
         if metadata is None:
             return
         yield _materialization(DRAFT_KEY, key, metadata)
     if CHECKS not in done:
         with _not_retried():
-            checked = check_latest_draft(app_store, gmail, outreach, key)
+            checked = check_latest_draft(r.app_store, r.gmail, r.outreach, key)
         yield from _check_evaluations(context, key, checked)
     if SEND_DECISION_KEY.to_user_string() not in done:
         with _not_retried():
-            metadata = decide_send(key, log, app_store, gmail, outreach)
+            metadata = decide_send(key, log, r.app_store, r.gmail, r.outreach)
         if metadata is None:
             return
         yield _materialization(SEND_DECISION_KEY, key, metadata)
     with _not_retried():
-        composed = compose_lead_message(key, log, app_store, gmail, outreach)
-    if not composed or send_lead_message(context, key, app_store, gmail, outreach) is None:
+        composed = compose_lead_message(key, log, r.app_store, r.gmail, r.outreach)
+    if not composed or send_lead_message(context, key, r.app_store, r.gmail, r.outreach) is None:
         return
-    yield _materialization(SENT_EMAIL_KEY, key, log_lead_to_hubspot(key, app_store, hubspot))
+    logged = log_lead_to_hubspot(key, r.app_store, r.hubspot)
+    yield _materialization(SENT_EMAIL_KEY, key, logged)
+
+
+def _is_final(exc: Exception, retry_number: int) -> bool:
+    """Whether this failure ends the lead's step for good (no retry of it follows)."""
+    if isinstance(exc, RetryRequested):
+        return retry_number >= exc.max_retries
+    if isinstance(exc, Failure) and not exc.allow_retries:
+        return True
+    return retry_number >= EXTERNAL_CALL_RETRIES
+
+
+def _report_not_materialized(context: OpExecutionContext, key: str, done: set[str]) -> None:
+    """What a single-lead run records for the assets it planned and did not make: a planned
+    materialization for the lead's partition, so that once the run has failed the asset
+    pages show the partition failed (Dagster counts planned-but-missing in a failed run),
+    not merely missing."""
+    step_key = context.get_step_execution_context().step.key
+    for asset_key in LEAD_ASSET_KEYS:
+        if asset_key.to_user_string() in done:
+            continue
+        event = DagsterEvent.build_asset_materialization_planned_event(
+            context.job_name, step_key, AssetMaterializationPlannedData(asset_key, partition=key)
+        )
+        context.instance.report_dagster_event(event, run_id=context.run_id)
 
 
 @job(
