@@ -5,6 +5,11 @@ the follow-ups, so one call takes a lead as far as one minute of the daemon woul
 the partitions they ask for and executes each requested run in-process with the tags the
 daemon would give it (`dagster/run_key`, `dagster/sensor_name`), so the daemon, if it is
 running too, never starts a second run for the same request.
+
+Runs here go one after the other, so every run slot is free at each evaluation: the intake
+sensor gives each lead its own run (as many as there are slots per evaluation, so it is
+evaluated again until it asks for nothing more). Batch runs are made only when the backlog
+sensor (`lead_backlog`) is named.
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ from dagster import (
 )
 
 from salesagent_dagster.defs.intake.submissions_sensor import RUN_KEY_TAG
+from salesagent_dagster.services.lead_batching import keys_of_batch_run
+from salesagent_dagster.services.run_tags import BATCH_JOB
 from salesagent_dagster.store.models import utc_now
 
 SENSOR_NAME = "hubspot_submissions"
@@ -35,6 +42,7 @@ LEAD_JOB = "process_lead"
 SENSOR_NAME_TAG = "dagster/sensor_name"
 # The event log keeps every event; the terminal only needs warnings and errors.
 QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+MAX_INTAKE_PASSES = 100
 
 
 @dataclass(frozen=True)
@@ -44,6 +52,7 @@ class TickRun:
     partition_key: str | None
     run_id: str
     success: bool
+    batch: tuple[str, ...] = ()  # the leads of a batch run
 
 
 @dataclass(frozen=True)
@@ -56,7 +65,13 @@ class TickResult:
     @property
     def partition_keys(self) -> list[str]:
         """Every lead a run of this tick was about, first seen first."""
-        return list(dict.fromkeys(r.partition_key for r in self.runs if r.partition_key))
+        return list(
+            dict.fromkeys(
+                key
+                for r in self.runs
+                for key in ([r.partition_key] if r.partition_key else r.batch)
+            )
+        )
 
 
 def run_one_tick(
@@ -69,22 +84,29 @@ def run_one_tick(
     runs: list[TickRun] = []
     skip_reasons: dict[str, str | None] = {}
     for name in sensor_names:
-        result = _evaluate(instance, definitions, name)
-        for partitions_request in result.dynamic_partitions_requests or []:
-            if isinstance(partitions_request, AddDynamicPartitionsRequest):
-                instance.add_dynamic_partitions(
-                    partitions_request.partitions_def_name,
-                    list(partitions_request.partition_keys),
-                )
-        default_job = definitions.resolve_sensor_def(name).job_name
-        for request in result.run_requests or []:
-            run = _execute(instance, definitions, name, request, default_job)
-            if run is not None:
-                runs.append(run)
-        skip_reasons[name] = result.skip_reason.skip_message if result.skip_reason else None
+        for _ in range(MAX_INTAKE_PASSES if name == SENSOR_NAME else 1):
+            result = _evaluate(instance, definitions, name)
+            for partitions_request in result.dynamic_partitions_requests or []:
+                if isinstance(partitions_request, AddDynamicPartitionsRequest):
+                    instance.add_dynamic_partitions(
+                        partitions_request.partitions_def_name,
+                        list(partitions_request.partition_keys),
+                    )
+            default_job = definitions.resolve_sensor_def(name).job_name
+            for request in result.run_requests or []:
+                run = _execute(instance, definitions, name, request, default_job)
+                if run is not None:
+                    runs.append(run)
+            if name not in skip_reasons or result.skip_reason is None:
+                skip_reasons[name] = result.skip_reason.skip_message if result.skip_reason else None
+            if not result.run_requests:
+                break
     return TickResult(
         started_at=started_at,
-        run_ids={r.partition_key: r.run_id for r in runs if r.job == LEAD_JOB and r.partition_key},
+        run_ids={
+            **{r.partition_key: r.run_id for r in runs if r.job == LEAD_JOB and r.partition_key},
+            **{key: r.run_id for r in runs if r.job == BATCH_JOB for key in r.batch},
+        },
         skip_reason=skip_reasons.get(SENSOR_NAME),
         runs=tuple(runs),
     )
@@ -143,7 +165,9 @@ def _execute(
         run_config=run_config,
         raise_on_error=False,
     )
-    return TickRun(sensor, job_name, request.partition_key, outcome.run_id, outcome.success)
+    run = instance.get_run_by_id(outcome.run_id) if job_name == BATCH_JOB else None
+    batch = tuple(keys_of_batch_run(run)) if run is not None else ()
+    return TickRun(sensor, job_name, request.partition_key, outcome.run_id, outcome.success, batch)
 
 
 def _has_run(instance: DagsterInstance, run_key: str) -> bool:

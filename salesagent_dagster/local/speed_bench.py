@@ -7,8 +7,9 @@ once through `dagster-webserver`'s GraphQL API (the sensor still polls: whicheve
 Latency is measured from the moment the HubSpot emulator accepted a submission to the
 moment the Gmail emulator recorded the draft (or send) for it, one lead at a time after a
 random pause (0-5 s, seeded, as the floor bench does) so submissions land at random phases
-of the daemon's loops. The burst is submitted at once on the polled path (the sensor's
-batches, whatever the product's batching is). CPU per lead is the burst's CPU seconds of
+of the daemon's loops. The burst is submitted at once on the polled path, and drained as
+the product drains a backlog: leads with a free run slot get their own `process_lead` run,
+the rest go in `process_lead_batch` runs (the `lead_backlog` sensor); the bench counts both. CPU per lead is the burst's CPU seconds of
 every process the bench started (daemon, its code server and run workers, webserver and its
 code server, edge) over the leads delivered. Figures, not assertions: run by `salesagent
 bench`, never by the test suite.
@@ -25,6 +26,7 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from salesagent_dagster.local.bench_daemon import (
@@ -44,6 +46,8 @@ from salesagent_dagster.local.demo_seed import add_submission, default_form_id
 from salesagent_dagster.local.instance import REPO_ROOT
 from salesagent_dagster.local.processes import running_group
 from salesagent_dagster.local.sandbox_stack import SandboxStack, running_sandbox
+from salesagent_dagster.services.lead_batching import keys_of_batch_run
+from salesagent_dagster.services.run_tags import BATCH_JOB, LEAD_JOB
 
 GAP_MAX_SECONDS = 5.0  # the floor bench's --gap-max
 LEAD_TIMEOUT_SECONDS = 120
@@ -60,6 +64,13 @@ class BenchFigures:
     burst_seconds: float = 0.0
     burst_cpu_seconds: float = 0.0
     timed_out: int = 0
+    burst_lead_runs: int = 0  # process_lead runs the burst made
+    burst_batch_runs: int = 0  # process_lead_batch runs the burst made
+    # Each run of the burst: job, leads, queued, started, ended (s from the burst; None:
+    # not yet when the last lead was delivered)
+    burst_timeline: list[tuple[str, int, float, float | None, float | None]] = field(
+        default_factory=list
+    )
 
     @property
     def leads_per_minute(self) -> float:
@@ -97,7 +108,40 @@ def run_bench(
         finished = max(delivered.values(), default=time.time())
         figures.timed_out += len(addresses) - len(delivered)
         figures.burst_size, figures.burst_seconds = len(delivered), finished - started
+        figures.burst_timeline = _runs_since(home, started)
+        jobs = [job for job, *_ in figures.burst_timeline]
+        figures.burst_lead_runs, figures.burst_batch_runs = (
+            jobs.count(LEAD_JOB),
+            jobs.count(BATCH_JOB),
+        )
     return figures
+
+
+def _runs_since(
+    home: Path, started: float
+) -> list[tuple[str, int, float, float | None, float | None]]:
+    """The lead runs created since `started`, oldest first: job, leads, and when each was
+    queued, started and ended, in seconds from `started`."""
+    from dagster import DagsterInstance, RunsFilter
+    from dagster._core.instance.ref import InstanceRef
+
+    since = datetime.fromtimestamp(started, tz=UTC)
+    timeline = []
+    with DagsterInstance.from_ref(InstanceRef.from_dir(str(home))) as instance:
+        for job in (LEAD_JOB, BATCH_JOB):
+            for record in instance.get_run_records(RunsFilter(job_name=job, created_after=since)):
+                run = record.dagster_run
+                leads = len(keys_of_batch_run(run)) if job == BATCH_JOB else 1
+                timeline.append(
+                    (
+                        job,
+                        leads,
+                        record.create_timestamp.timestamp() - started,
+                        record.start_time - started if record.start_time else None,
+                        record.end_time - started if record.end_time else None,
+                    )
+                )
+    return sorted(timeline, key=lambda run: run[2])
 
 
 @dataclass(frozen=True)
@@ -160,11 +204,23 @@ def format_figures(figures: BenchFigures) -> str:
     lines.append(
         f"burst: {figures.burst_size} leads drained in {figures.burst_seconds:.0f} s = "
         f"{figures.leads_per_minute:.1f} leads/min, {figures.cpu_per_lead:.2f} CPU-s per lead "
-        "(daemon, code servers, run workers, webserver, edge)   (target >= 60 leads/min)"
+        "(daemon, code servers, run workers, webserver, edge)   (target >= 100 leads/min)"
     )
+    lines.append(
+        f"burst runs: {figures.burst_lead_runs} single-lead, {figures.burst_batch_runs} batch"
+        " (job, leads, queued / started / ended, s from the burst's start):"
+    )
+    lines += [
+        f"  {job} {leads:3d}  {queued:6.1f} / {_seconds(began)} / {_seconds(ended)}"
+        for job, leads, queued, began, ended in figures.burst_timeline
+    ]
     if figures.timed_out:
         lines.append(f"timed out: {figures.timed_out} leads never reached Gmail")
     return "\n".join(lines)
+
+
+def _seconds(value: float | None) -> str:
+    return f"{value:6.1f}" if value is not None else "     -"
 
 
 def script_lines(figures: BenchFigures) -> list[str]:

@@ -37,6 +37,16 @@ mutation AddLeadPartition(
 # A partition another process added first is as good as ours.
 _ADDED = ("AddDynamicPartitionSuccess", "DuplicateDynamicPartitionError")
 
+_RUN_SLOTS = """
+query RunSlots {
+  instance { runQueueConfig { maxConcurrentRuns } }
+  runsOrError(filter: {statuses: [QUEUED, NOT_STARTED, STARTING, STARTED]}) {
+    __typename
+    ... on Runs { count }
+  }
+}
+"""
+
 
 class DagsterWebserverClient:
     def __init__(self, url: str, location_name: str, timeout_seconds: int = 15) -> None:
@@ -72,6 +82,20 @@ class DagsterWebserverClient:
             raise PermanentServiceError(
                 SERVICE, f"addDynamicPartition: {result['__typename']}: {result.get('message')}"
             )
+
+    def free_run_slots(self) -> int | None:
+        """Runs the instance's queue would start now beside those in flight; None when the
+        queue sets no limit or the webserver's answer does not say."""
+        try:
+            answer = self._client._execute(_RUN_SLOTS)  # no public call for these either
+        except DagsterGraphQLClientError as exc:
+            raise TransientServiceError(SERVICE, f"reading the run queue failed: {exc}") from exc
+        config = (answer.get("instance") or {}).get("runQueueConfig") or {}
+        runs = answer.get("runsOrError") or {}
+        limit, busy = config.get("maxConcurrentRuns"), runs.get("count")
+        if not isinstance(limit, int) or limit < 0 or not isinstance(busy, int):
+            return None
+        return max(0, limit - busy)
 
     def launch(self, job_name: str, tags: dict[str, str]) -> str:
         """The run's id. Raises TransientServiceError when the webserver did not take it."""

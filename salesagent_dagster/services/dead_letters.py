@@ -2,6 +2,9 @@
 
 Read from the Dagster instance itself, so the list is the same one an operator sees as
 failed runs in the UI; re-queueing re-executes the lead's run with the same partition.
+A batch run (`process_lead_batch`) is read per lead: each lead's mapped step is an attempt
+of that lead, and only a lead whose own latest attempt failed is a dead letter, named by
+its partition and its step; the other leads of that batch are not.
 """
 
 from __future__ import annotations
@@ -10,11 +13,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from dagster import DagsterInstance, DagsterRunStatus, Definitions, RunsFilter
+from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, Definitions, RunsFilter
+from dagster._core.storage.dagster_run import RunRecord
 
-from salesagent_dagster.services.run_tags import PARTITION_TAG, RUN_KEY_TAG
+from salesagent_dagster.services.lead_batching import keys_of_batch_run, step_of_lead
+from salesagent_dagster.services.run_tags import (
+    BATCH_JOB,
+    BATCHED_LEAD_OP,
+    LEAD_JOB,
+    PARTITION_TAG,
+    RUN_KEY_TAG,
+)
 
-JOB_NAME = "process_lead"
+JOB_NAME = LEAD_JOB
 UNFINISHED = (
     DagsterRunStatus.QUEUED,
     DagsterRunStatus.NOT_STARTED,
@@ -38,33 +49,114 @@ class DeadLetter:
         return f"{hours}h{rest // 60:02d}m" if hours else f"{rest // 60}m{rest % 60:02d}s"
 
 
+@dataclass(frozen=True)
+class _Attempt:
+    at: float
+    status: DagsterRunStatus
+    run_id: str
+    step: str | None = None  # a batch run's step for the lead
+    error_class: str | None = None
+
+
 def dead_letters(instance: DagsterInstance, limit: int = 500) -> list[DeadLetter]:
-    records = instance.get_run_records(filters=RunsFilter(job_name=JOB_NAME), limit=limit * 4)
-    by_partition: dict[str, list] = {}
-    for record in records:  # newest first
-        key = record.dagster_run.tags.get(PARTITION_TAG)
-        if key:
-            by_partition.setdefault(key, []).append(record)
     letters = []
-    for key, runs in by_partition.items():
-        latest = runs[0]
-        if latest.dagster_run.status != DagsterRunStatus.FAILURE:
-            continue
-        if any(r.dagster_run.status in UNFINISHED for r in runs):
-            continue
-        step, error_class = failure_of(instance, latest.dagster_run.run_id)
-        failed_at = latest.end_time or latest.update_timestamp.timestamp()
+    for key, (latest, attempts) in failed_leads(instance, limit * 4).items():
+        if latest.step is not None and latest.error_class is not None:
+            step, error_class = latest.step, latest.error_class
+        else:
+            step, error_class = failure_of(instance, latest.run_id)
         letters.append(
             DeadLetter(
                 partition_key=key,
-                run_id=latest.dagster_run.run_id,
+                run_id=latest.run_id,
                 step=step,
                 error_class=error_class,
-                attempts=len(runs),
-                failed_at=datetime.fromtimestamp(float(failed_at), tz=UTC),
+                attempts=attempts,
+                failed_at=datetime.fromtimestamp(latest.at, tz=UTC),
             )
         )
     return sorted(letters, key=lambda letter: letter.failed_at)[:limit]
+
+
+def failed_leads(instance: DagsterInstance, run_window: int) -> dict[str, tuple[_Attempt, int]]:
+    """Leads whose latest attempt (own run, or own step of a batch run) failed and that no
+    unfinished run is working on, among the newest `run_window` runs of each lead job:
+    each with that attempt and how many attempts it had."""
+    attempts: dict[str, list[_Attempt]] = {}
+    records = instance.get_run_records(filters=RunsFilter(job_name=JOB_NAME), limit=run_window)
+    for record in records:
+        key = record.dagster_run.tags.get(PARTITION_TAG)
+        if key:
+            attempts.setdefault(key, []).append(
+                _Attempt(_time_of(record), record.dagster_run.status, record.dagster_run.run_id)
+            )
+    batches = instance.get_run_records(filters=RunsFilter(job_name=BATCH_JOB), limit=run_window)
+    for record in batches:
+        for key, attempt in _batch_attempts(instance, record).items():
+            attempts.setdefault(key, []).append(attempt)
+    failed = {}
+    for key, tries in attempts.items():
+        latest = max(tries, key=lambda attempt: attempt.at)
+        if latest.status == DagsterRunStatus.FAILURE and not any(
+            attempt.status in UNFINISHED for attempt in tries
+        ):
+            failed[key] = (latest, len(tries))
+    return failed
+
+
+def _time_of(record: RunRecord) -> float:
+    return float(record.end_time or record.update_timestamp.timestamp())
+
+
+def _batch_attempts(instance: DagsterInstance, record: RunRecord) -> dict[str, _Attempt]:
+    """Each lead this batch run worked on (a re-execution from failure: only the leads it
+    ran again), with how its own step went."""
+    run = record.dagster_run
+    executed = set(run.step_keys_to_execute or ())
+    # A first run lists the unresolved mapped step (`[?]`) or nothing: every lead's step runs.
+    everyone = not executed or f"{BATCHED_LEAD_OP}[?]" in executed
+    keys = [key for key in keys_of_batch_run(run) if everyone or step_of_lead(key) in executed]
+    at = _time_of(record)
+    if run.status != DagsterRunStatus.FAILURE:
+        return {key: _Attempt(at, run.status, run.run_id) for key in keys}
+    failures = step_failures(instance, run.run_id)
+    succeeded = {
+        entry.event_log_entry.step_key
+        for entry in instance.get_records_for_run(
+            run.run_id, of_type=DagsterEventType.STEP_SUCCESS, limit=10_000
+        ).records
+    }
+    attempts = {}
+    for key in keys:
+        step = step_of_lead(key)
+        if step in succeeded:
+            attempts[key] = _Attempt(at, DagsterRunStatus.SUCCESS, run.run_id)
+        elif step in failures:
+            attempts[key] = _Attempt(at, run.status, run.run_id, step, failures[step])
+        else:  # the run failed before this lead's step finished: a crash, or its split
+            attempts[key] = _Attempt(at, run.status, run.run_id)
+    return attempts
+
+
+def step_failures(instance: DagsterInstance, run_id: str) -> dict[str, str]:
+    """Each failed step of a run, with its error class (ours from Failure metadata, or the
+    raised one)."""
+    failures: dict[str, str] = {}
+    for record in instance.get_records_for_run(
+        run_id, of_type=DagsterEventType.STEP_FAILURE, limit=10_000
+    ).records:
+        entry = record.event_log_entry
+        if entry.step_key and entry.dagster_event is not None:
+            failures[entry.step_key] = _error_class(entry.dagster_event.step_failure_data)
+    return failures
+
+
+def _error_class(data: object) -> str:
+    user = getattr(data, "user_failure_data", None)
+    if user is not None and "error_class" in user.metadata:
+        return str(user.metadata["error_class"].value)
+    error = getattr(data, "error", None)
+    return error.cls_name if error and error.cls_name else "unknown"
 
 
 def failure_of(instance: DagsterInstance, run_id: str) -> tuple[str, str]:
@@ -73,12 +165,7 @@ def failure_of(instance: DagsterInstance, run_id: str) -> tuple[str, str]:
         event = entry.dagster_event
         if event is None or event.event_type_value != "STEP_FAILURE":
             continue
-        data = event.step_failure_data
-        user = data.user_failure_data if data else None
-        if user is not None and "error_class" in user.metadata:
-            return entry.step_key or "?", str(user.metadata["error_class"].value)
-        error = data.error if data else None
-        return entry.step_key or "?", error.cls_name if error and error.cls_name else "unknown"
+        return entry.step_key or "?", _error_class(event.step_failure_data)
     return "run", "run failure (no step failed: crashed or cancelled)"
 
 

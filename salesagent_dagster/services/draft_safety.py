@@ -7,6 +7,7 @@ send decision reads what they stored. Only the send-time gate evaluates again, o
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -54,6 +55,37 @@ def check_latest_draft(
         if lead_email is None:
             return None
         return lead_email.draft.version, check_draft(session, lead_email, outreach, sender)
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    """One safety check's result as the asset checks report it: the single-lead run's
+    `draft_safety_checks` and the batch job build their check results from these."""
+
+    name: str
+    passed: bool
+    hard: bool  # ERROR severity: a hard rule failed; otherwise WARN
+    metadata: dict[str, Any]
+
+
+def check_outcomes(draft_version: int, report: SafetyReport) -> list[CheckOutcome]:
+    outcomes = []
+    for name in CHECK_NAMES:
+        findings = report.by_check[name]
+        hard = any(f.hard for f in findings)
+        outcomes.append(
+            CheckOutcome(
+                name=name,
+                passed=not findings,
+                hard=hard,
+                metadata={
+                    "draft_version": draft_version,
+                    "findings": [f.describe() for f in findings],
+                    "overridable": not hard,
+                },
+            )
+        )
+    return outcomes
 
 
 def stored_safety_report(

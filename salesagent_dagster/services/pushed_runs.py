@@ -7,6 +7,11 @@ an unclear answer from the webserver is given back too, since the sensor looks f
 its run key before it asks for one: a run the webserver did create is found, never doubled.
 If this process dies between claim and launch, the sensor's sweep of claims that never made
 a lead (`inbox.unstarted_dispatches`) picks the lead up.
+
+As the intake sensor does, a lead gets its own run here only while a run slot is free for
+it; the others are left unclaimed to the `lead_backlog` sensor, which carries waiting leads
+in batch runs (services/lead_batching.py). When the queue cannot be read, every lead gets
+its own run, as before batching.
 """
 
 from __future__ import annotations
@@ -33,9 +38,18 @@ INTAKE_TAG = "salesagent/intake"
 def start_pushed_runs(
     app_store: AppStoreResource, webserver: DagsterWebserverClient, keys: Sequence[str]
 ) -> list[str]:
-    """The run ids started; leads another path already dispatched are left to it."""
+    """The run ids started; leads another path already dispatched are left to it, and so
+    are leads with no free run slot (to the backlog sensor's batches)."""
+    try:
+        free = webserver.free_run_slots()
+    except ServiceError as exc:
+        log.warning("run queue not read (every pushed lead gets its own run): %s", exc)
+        free = None
+    own = list(keys) if free is None else list(keys)[:free]
+    if len(own) < len(keys):
+        log.info("%d pushed leads left to the batch runs: no free run slot", len(keys) - len(own))
     with app_store.session() as session:
-        claimed = inbox.claim_dispatch(session, keys)
+        claimed = inbox.claim_dispatch(session, own)
     started, given_back = [], []
     for key in claimed:
         try:

@@ -575,3 +575,18 @@ class DeskKey(Base):
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     secret: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class LeadBatchMember(Base):
+    """A lead carried by a batch run of `process_lead_batch`: the batch's run key (its tag
+    on every run of the batch) and the lead. Erasure and retention find a lead's batch runs
+    through it; the row goes with the lead's other rows, so a batch whose members have all
+    gone is known to hold no one any more (DESIGN I-7)."""
+
+    __tablename__ = "lead_batch_members"
+    __table_args__ = (UniqueConstraint("batch_key", "partition_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    batch_key: Mapped[str] = mapped_column(String(40), index=True)
+    partition_key: Mapped[str] = mapped_column(String(40), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)

@@ -10,13 +10,16 @@ from email.message import EmailMessage
 from typing import Any
 
 import requests
-from dagster import DagsterInstance
+from dagster import DagsterInstance, DagsterRun
 
 from salesagent_dagster.definitions import build_definitions
+from salesagent_dagster.defs.intake.form_polling import poll_form_submissions
+from salesagent_dagster.local.demo_seed import add_submission
 from salesagent_dagster.local.one_tick import TickResult, run_one_tick
 from salesagent_dagster.local.sandbox_stack import SANDBOX_SENDER
 from salesagent_dagster.services.lead_outcomes import LeadOutcome, lead_outcomes, submissions_since
 from salesagent_dagster.settings import resources_from_env
+from salesagent_dagster.store import inbox
 
 
 @dataclass
@@ -36,6 +39,28 @@ def process_once(instance: DagsterInstance) -> TickOutcome:
         keys = list(dict.fromkeys(submissions_since(session, tick.started_at) + list(tick.run_ids)))
         outcomes = lead_outcomes(session, instance, keys, tick.run_ids)
     return TickOutcome(tick, outcomes)
+
+
+def store_waiting(hubspot_url: str, people: list[dict[str, str]]) -> list[str]:
+    """Submit these people and store them in the inbox as the intake sensor's poll does,
+    with no run yet: the leads a backlog is made of. Their partition keys, oldest first."""
+    for person in people:
+        add_submission(hubspot_url, person)
+    resources = resources_from_env(resolve_secrets=True)
+    poll_form_submissions(
+        resources.hubspot, resources.app_store.session, resources.outreach.fingerprint
+    )
+    with resources.app_store.session() as session:
+        return [row.partition_key for row in inbox.undispatched(session, 1000)]
+
+
+def run_backlog(instance: DagsterInstance) -> tuple[TickResult, DagsterRun]:
+    """One pass of the `lead_backlog` sensor and the one batch run it asks for."""
+    tick = run_one_tick(instance, build_definitions(), sensor_names=("lead_backlog",))
+    (run,) = tick.runs
+    batch_run = instance.get_run_by_id(run.run_id)
+    assert batch_run is not None
+    return tick, batch_run
 
 
 def gmail_state(gmail_url: str) -> dict[str, Any]:

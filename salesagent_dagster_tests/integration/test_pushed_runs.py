@@ -14,7 +14,15 @@ from pathlib import Path
 
 import pytest
 import requests
-from dagster import DagsterInstance, RunsFilter, SensorResult, build_sensor_context
+from dagster import (
+    DagsterInstance,
+    DagsterRun,
+    DagsterRunStatus,
+    RunsFilter,
+    SensorResult,
+    build_sensor_context,
+)
+from dagster._core.utils import make_new_run_id
 from sqlalchemy import update
 
 from salesagent_dagster.definitions import build_definitions
@@ -123,6 +131,24 @@ def test_a_pushed_lead_s_run_is_started_once_and_the_sensor_leaves_it(webserver:
     )
     assert instance.has_dynamic_partition(SUBMISSIONS_PARTITIONS_NAME, key)
     assert not [r for r in _evaluate_intake_sensor(instance).run_requests if r.run_key == key]
+
+
+def test_a_pushed_lead_behind_busy_run_slots_is_left_to_the_batch_runs(webserver: str):
+    instance = DagsterInstance.get()
+    for _ in range(2):  # max_concurrent_runs (dagster.yaml): both slots taken
+        instance.add_run(
+            DagsterRun(
+                job_name="process_lead", run_id=make_new_run_id(), status=DagsterRunStatus.STARTED
+            )
+        )
+    key = _stored_submission("conv-waiting")
+    app_store = resources_from_env().app_store
+    client = DagsterWebserverClient(webserver, "salesagent_dagster")
+
+    assert client.free_run_slots() == 0
+    assert start_pushed_runs(app_store, client, [key]) == []
+    with app_store.session() as session:  # unclaimed: the lead_backlog sensor takes it
+        assert key in [row.partition_key for row in inbox.undispatched(session, 10)]
 
 
 def test_a_start_that_fails_gives_the_lead_back_to_the_sensor(

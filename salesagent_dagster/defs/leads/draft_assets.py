@@ -1,8 +1,18 @@
-"""`draft` and `send_decision`: what we would write, and whether it may go by itself."""
+"""`draft` and `send_decision`: what we would write, and whether it may go by itself.
+
+Thin assets over stage functions (`write_draft`, `decide_send`) that the batch job runs too.
+"""
 
 from collections.abc import Iterator
+from typing import Any
 
-from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
+from dagster import (
+    AssetExecutionContext,
+    DagsterLogManager,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
 
 from salesagent_dagster.defs.leads.lead_assets import GROUP, enrichment
 from salesagent_dagster.defs.partitions import submissions_partitions
@@ -35,13 +45,26 @@ def draft(
     gmail: GmailResource,
     outreach: OutreachSettings,
 ) -> Iterator[MaterializeResult]:
-    key = context.partition_key
+    metadata = write_draft(context.partition_key, context.log, app_store, gmail, outreach)
+    if metadata is not None:
+        yield MaterializeResult(metadata=metadata)
+
+
+def write_draft(
+    key: str,
+    log: DagsterLogManager,
+    app_store: AppStoreResource,
+    gmail: GmailResource,
+    outreach: OutreachSettings,
+) -> dict[str, Any] | None:
+    """Compose the lead's draft (an operator's edit stays current); the `draft` metadata,
+    or None when the lead has no enrichment."""
     with app_store.session() as session:
         lead_row = leads.get_lead(session, key)
         enriched = leads.get_enrichment(session, key)
         if lead_row is None or enriched is None:
-            context.log.info("no enrichment for this lead; nothing to draft")
-            return
+            log.info("no enrichment for this lead; nothing to draft")
+            return None
         voice = voice_profiles.voice_for(session, enriched.mailbox)
         current = drafts.latest_draft(session, key)
         # The lead's arm per experiment, over the arms still running; a re-drafted lead keeps
@@ -94,20 +117,18 @@ def draft(
     # The one place PII is allowed in metadata: what the operator reads to approve (I-6). The
     # writer takes only cleaned names, company and title from the form and never quotes the
     # message (I-11), so nothing else a submitter typed reaches the instance through here.
-    yield MaterializeResult(
-        metadata={
-            "draft_version": saved.version,
-            "author": saved.author,
-            "template": saved.template,
-            "voice_samples": voice.sample_count,
-            "voice_profile_version": saved.voice_version,
-            # Experiment and arm names from the policy file: no PII.
-            "variant": saved.variant or {},
-            "preview": MetadataValue.md(
-                f"**Subject:** {saved.subject}\n\n{saved.body_text[:PREVIEW_CHARS]}"
-            ),
-        }
-    )
+    return {
+        "draft_version": saved.version,
+        "author": saved.author,
+        "template": saved.template,
+        "voice_samples": voice.sample_count,
+        "voice_profile_version": saved.voice_version,
+        # Experiment and arm names from the policy file: no PII.
+        "variant": saved.variant or {},
+        "preview": MetadataValue.md(
+            f"**Subject:** {saved.subject}\n\n{saved.body_text[:PREVIEW_CHARS]}"
+        ),
+    }
 
 
 @asset(
@@ -124,15 +145,28 @@ def send_decision(
     gmail: GmailResource,
     outreach: OutreachSettings,
 ) -> Iterator[MaterializeResult]:
-    key = context.partition_key
+    metadata = decide_send(context.partition_key, context.log, app_store, gmail, outreach)
+    if metadata is not None:
+        yield MaterializeResult(metadata=metadata)
+
+
+def decide_send(
+    key: str,
+    log: DagsterLogManager,
+    app_store: AppStoreResource,
+    gmail: GmailResource,
+    outreach: OutreachSettings,
+) -> dict[str, Any] | None:
+    """The rules engine over the draft and its stored check results, saved; the
+    `send_decision` metadata, or None when the lead has no draft."""
     settings = outreach.rule_settings()
     with app_store.session() as session:
         enriched = leads.get_enrichment(session, key)
         lead_row = leads.get_lead(session, key)
         current = drafts.latest_draft(session, key)
         if enriched is None or lead_row is None or current is None or not lead_row.email:
-            context.log.info("no draft for this lead; nothing to decide")
-            return
+            log.info("no draft for this lead; nothing to decide")
+            return None
         # What the draft's checks stored in this run: the rules are not evaluated twice.
         report = stored_safety_report(session, key, current.version)
     if report is None:
@@ -165,16 +199,14 @@ def send_decision(
                 rationale=decision.rationale,
             ),
         )
-    yield MaterializeResult(
-        metadata={
-            "outcome": decision.outcome.value,
-            "confidence": decision.confidence,
-            "threshold": settings.auto_approve_threshold,
-            "rules_fired": [rule.name for rule in decision.rules_fired],
-            "rationale": decision.rationale,
-            "shadow_mode": settings.shadow_mode,
-        }
-    )
+    return {
+        "outcome": decision.outcome.value,
+        "confidence": decision.confidence,
+        "threshold": settings.auto_approve_threshold,
+        "rules_fired": [rule.name for rule in decision.rules_fired],
+        "rationale": decision.rationale,
+        "shadow_mode": settings.shadow_mode,
+    }
 
 
 def _check_now(

@@ -1,8 +1,14 @@
-"""`lead` and `enrichment`: who wrote to us, and what we know about them."""
+"""`lead` and `enrichment`: who wrote to us, and what we know about them.
+
+Each asset is a thin wrapper over a stage function (`save_lead`, `enrich_lead`) that takes
+the partition key and returns the materialization's metadata, or None when the lead stops
+there: the per-lead assets and the batch job (`lead_batch.py`) run the same stages.
+"""
 
 from collections.abc import Iterator
+from typing import Any
 
-from dagster import AssetExecutionContext, MaterializeResult, asset
+from dagster import AssetExecutionContext, DagsterLogManager, MaterializeResult, asset
 
 from salesagent_dagster.defs.failure_policy import (
     circuit_breakers_for,
@@ -33,7 +39,11 @@ GROUP = "leads"
 def lead(
     context: AssetExecutionContext, app_store: AppStoreResource, outreach: OutreachSettings
 ) -> MaterializeResult:
-    key = context.partition_key
+    return MaterializeResult(metadata=save_lead(context.partition_key, app_store, outreach))
+
+
+def save_lead(key: str, app_store: AppStoreResource, outreach: OutreachSettings) -> dict[str, Any]:
+    """Normalise and qualify the submission, store the lead; the `lead` metadata."""
     with app_store.session() as session:
         submission = inbox.get_submission(session, key)
         if submission is None:
@@ -72,15 +82,13 @@ def lead(
                 input_findings=leads.finding_records(profile.input_findings),
             ),
         )
-    return MaterializeResult(
-        metadata={
-            "qualified": verdict.qualified,
-            "reason": verdict.reason,
-            "free_mail": bool(profile.email and profile.email.is_free_mail),
-            # Which fields looked like an attempt (I-11): field and kind, never what was typed.
-            "suspicious_input": [f.describe() for f in profile.input_findings],
-        }
-    )
+    return {
+        "qualified": verdict.qualified,
+        "reason": verdict.reason,
+        "free_mail": bool(profile.email and profile.email.is_free_mail),
+        # Which fields looked like an attempt (I-11): field and kind, never what was typed.
+        "suspicious_input": [f.describe() for f in profile.input_findings],
+    }
 
 
 def _values_of(payload: dict[str, object]) -> dict[str, str]:
@@ -109,12 +117,26 @@ def enrichment(
     gmail: GmailResource,
     outreach: OutreachSettings,
 ) -> Iterator[MaterializeResult]:
-    key = context.partition_key
+    metadata = enrich_lead(context.partition_key, context.log, app_store, hubspot, gmail, outreach)
+    if metadata is not None:
+        yield MaterializeResult(metadata=metadata)
+
+
+def enrich_lead(
+    key: str,
+    log: DagsterLogManager,
+    app_store: AppStoreResource,
+    hubspot: HubSpotResource,
+    gmail: GmailResource,
+    outreach: OutreachSettings,
+) -> dict[str, Any] | None:
+    """HubSpot, Gmail and ICP facts about a qualified lead, stored; the `enrichment`
+    metadata, or None when the lead is not qualified (nothing downstream runs)."""
     with app_store.session() as session:
         row = leads.get_lead(session, key)
     if row is None or not row.qualified or not row.email:
-        context.log.info("lead is not qualified; nothing to enrich")
-        return
+        log.info("lead is not qualified; nothing to enrich")
+        return None
     address = parse_email_address(row.email)
     with classified_failures(), circuit_breakers_for(app_store, "HubSpot", "Gmail"):
         contact = hubspot.find_contact_by_email(address.address) or hubspot.create_contact(
@@ -171,17 +193,15 @@ def enrichment(
                 mailbox=mailbox,
             ),
         )
-    yield MaterializeResult(
-        metadata={
-            "icp_score": icp.score,
-            "icp_bucket": icp.bucket,
-            "icp_factors": icp.factors,
-            "domain_verified": domain_verified,
-            "replied_before": earlier is not None,
-            "hubspot_contact_id": contact.id,
-            "mailbox_is_default": mailbox == gmail.sender_email,
-        }
-    )
+    return {
+        "icp_score": icp.score,
+        "icp_bucket": icp.bucket,
+        "icp_factors": icp.factors,
+        "domain_verified": domain_verified,
+        "replied_before": earlier is not None,
+        "hubspot_contact_id": contact.id,
+        "mailbox_is_default": mailbox == gmail.sender_email,
+    }
 
 
 def _contact_properties(row: Lead) -> dict[str, str]:

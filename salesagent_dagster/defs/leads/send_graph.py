@@ -2,7 +2,8 @@
 
 A graph of three ops so a failure shows exactly where it happened and a re-run resumes
 from there. Ops hand nothing to each other but order: every fact lives in the app DB, and
-the send ledger makes a repeated `send_via_gmail` harmless (DESIGN I-1).
+the send ledger makes a repeated `send_via_gmail` harmless (DESIGN I-1). Each op is a thin
+wrapper over a stage function the batch job (`lead_batch.py`) runs too.
 """
 
 import random
@@ -11,9 +12,11 @@ from datetime import timedelta
 from typing import Any
 
 from dagster import (
+    AssetExecutionContext,
     AssetIn,
     AssetKey,
     AssetObservation,
+    DagsterLogManager,
     In,
     Nothing,
     OpExecutionContext,
@@ -76,15 +79,27 @@ def compose_message(
     gmail: GmailResource,
     outreach: OutreachSettings,
 ) -> Iterator[Output[None]]:
-    key = context.partition_key
+    if compose_lead_message(context.partition_key, context.log, app_store, gmail, outreach):
+        yield Output(None)
+
+
+def compose_lead_message(
+    key: str,
+    log: DagsterLogManager,
+    app_store: AppStoreResource,
+    gmail: GmailResource,
+    outreach: OutreachSettings,
+) -> bool:
+    """Put the approved draft's MIME message in the outbox (once per draft version); False
+    when there is nothing to send (not approved, or the draft changed since)."""
     with app_store.session() as session:
         authorization = reviews.authorization_for(session, key)
         if authorization is None:
             decision = drafts.latest_decision(session, key)
             outcome = decision.outcome if decision else "no decision"
-            context.log.info(f"not approved for sending ({outcome}); nothing to send")
+            log.info(f"not approved for sending ({outcome}); nothing to send")
             deferrals.clear(session, key)  # a held or deferred send that lost its approval
-            return
+            return False
         ledger_entry = send_ledger.get_entry(session, key)
         existing = outbox.get_outbox(session, key)
         if ledger_entry is None and (
@@ -96,8 +111,8 @@ def compose_message(
                 session, key, outreach, rep_gmail.sender_email, rep_gmail.sender_name, message_id
             )
             if lead_email is None or lead_email.draft.version != authorization.draft_version:
-                context.log.warning("the draft changed after it was approved; approve it again")
-                return
+                log.warning("the draft changed after it was approved; approve it again")
+                return False
             outbox.put_outbox(
                 session,
                 OutboxMessage(
@@ -107,7 +122,7 @@ def compose_message(
                     raw=encode_for_gmail(lead_email.mime),
                 ),
             )
-    yield Output(None)
+    return True
 
 
 @op(
@@ -124,18 +139,29 @@ def send_via_gmail(
     gmail: GmailResource,
     outreach: OutreachSettings,
 ) -> Iterator[Output[None]]:
-    key = context.partition_key
-    with classified_failures(), circuit_breakers_for(app_store, "Gmail"):
-        rep_gmail = lead_gmail(app_store, gmail, key)
-        with noting_revoked(app_store, rep_gmail.sender_email):
-            outcome = deliver(key, app_store, rep_gmail, outreach, context.log)
-        metadata = _report_delivery(context, key, outcome)
+    metadata = send_lead_message(context, context.partition_key, app_store, gmail, outreach)
     if metadata is not None:
         yield Output(None, metadata=metadata)
 
 
+def send_lead_message(
+    context: OpExecutionContext | AssetExecutionContext,
+    key: str,
+    app_store: AppStoreResource,
+    gmail: GmailResource,
+    outreach: OutreachSettings,
+) -> dict[str, Any] | None:
+    """Gates, ledger claim and the Gmail call; the delivery's metadata, or None when it did
+    not go now (held, deferred, refused). Raises what the step's retry policy acts on."""
+    with classified_failures(), circuit_breakers_for(app_store, "Gmail"):
+        rep_gmail = lead_gmail(app_store, gmail, key)
+        with noting_revoked(app_store, rep_gmail.sender_email):
+            outcome = deliver(key, app_store, rep_gmail, outreach, context.log)
+        return _report_delivery(context, key, outcome)
+
+
 def _report_delivery(
-    context: OpExecutionContext, key: str, outcome: DeliveryOutcome
+    context: OpExecutionContext | AssetExecutionContext, key: str, outcome: DeliveryOutcome
 ) -> dict[str, Any] | None:
     """The step's metadata when delivered; otherwise the log, observation or retry that says
     why not. Raised inside the breaker's block, as a wait is not a Gmail success."""
@@ -179,7 +205,14 @@ def log_to_hubspot(
     hubspot: HubSpotResource,
     gmail: GmailResource,
 ) -> Iterator[Output[None]]:
-    key = context.partition_key
+    yield Output(None, metadata=log_lead_to_hubspot(context.partition_key, app_store, hubspot))
+
+
+def log_lead_to_hubspot(
+    key: str, app_store: AppStoreResource, hubspot: HubSpotResource
+) -> dict[str, Any]:
+    """The email, the follow-up task and the lead status in HubSpot, each once; the
+    `sent_email` metadata."""
     with app_store.session() as session:
         entry = send_ledger.get_entry(session, key)
         enriched = leads.get_enrichment(session, key)
@@ -229,18 +262,15 @@ def log_to_hubspot(
                 hubspot.update_contact(contact_id, {"hs_lead_status": "ATTEMPTED_TO_CONTACT"})
                 activity.lead_status_updated = True
             engagement_id, task_id = activity.email_engagement_id, activity.task_id
-    yield Output(
-        None,
-        metadata={
-            "ledger_state": entry.state,
-            "mode": entry.mode,
-            "attempts": entry.attempts,
-            "gmail_message_id": entry.gmail_message_id or "",
-            "gmail_thread_id": entry.gmail_thread_id or "",
-            "hubspot_email_id": engagement_id or "",
-            "hubspot_task_id": task_id or "",
-        },
-    )
+    return {
+        "ledger_state": entry.state,
+        "mode": entry.mode,
+        "attempts": entry.attempts,
+        "gmail_message_id": entry.gmail_message_id or "",
+        "gmail_thread_id": entry.gmail_thread_id or "",
+        "hubspot_email_id": engagement_id or "",
+        "hubspot_task_id": task_id or "",
+    }
 
 
 _ID_FIELDS = {"email": "email_engagement_id", "task": "task_id"}

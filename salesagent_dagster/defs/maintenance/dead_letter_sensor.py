@@ -18,8 +18,9 @@ from dagster import (
     run_failure_sensor,
 )
 
-from salesagent_dagster.services.dead_letters import failure_of
-from salesagent_dagster.services.run_tags import PARTITION_TAG
+from salesagent_dagster.services.dead_letters import failure_of, step_failures
+from salesagent_dagster.services.lead_batching import lead_of_step
+from salesagent_dagster.services.run_tags import BATCH_JOB, PARTITION_TAG
 
 WILL_RETRY_TAG = "dagster/will_retry"
 RETRY_NUMBER_TAG = "dagster/retry_number"
@@ -72,6 +73,20 @@ def dead_letter_report(instance: DagsterInstance, run: DagsterRun) -> DeadLetter
     )
 
 
+def dead_letter_reports(instance: DagsterInstance, run: DagsterRun) -> list[DeadLetterReport]:
+    """One report per lead: a batch run's failed steps each name their own lead."""
+    failures = step_failures(instance, run.run_id) if run.job_name == BATCH_JOB else {}
+    leads = {step: lead_of_step(step) for step in failures}
+    if not any(leads.values()):
+        return [dead_letter_report(instance, run)]
+    attempt = int(run.tags.get(RETRY_NUMBER_TAG, "0")) + 1
+    return [
+        DeadLetterReport(run.job_name, run.run_id, key, step, failures[step], attempt)
+        for step, key in leads.items()
+        if key is not None
+    ]
+
+
 def _raised_class(instance: DagsterInstance, run_id: str) -> str | None:
     """The exception the op raised, under Dagster's step-execution wrapper."""
     for entry in instance.all_logs(run_id):
@@ -105,6 +120,6 @@ def report_dead_letters(context: RunFailureSensorContext) -> None:
     if not is_final_failure(run):
         context.log.info(f"run {run.run_id[:8]} failed; the daemon will retry it")
         return
-    report = dead_letter_report(context.instance, run)
-    context.log.warning(report.summary())
-    send_to_sentry(report)
+    for report in dead_letter_reports(context.instance, run):
+        context.log.warning(report.summary())
+        send_to_sentry(report)

@@ -20,7 +20,7 @@ from salesagent_dagster.domain.safety.draft_review import CHECK_NAMES
 from salesagent_dagster.resources.app_store import AppStoreResource
 from salesagent_dagster.resources.gmail import GmailResource
 from salesagent_dagster.resources.outreach_settings import OutreachSettings
-from salesagent_dagster.services.draft_safety import check_latest_draft
+from salesagent_dagster.services.draft_safety import check_latest_draft, check_outcomes
 
 DRAFT_KEY = AssetKey("draft")
 
@@ -54,21 +54,11 @@ def draft_safety_checks(
     checked = check_latest_draft(app_store, gmail, outreach, key)
     if checked is None:
         raise LookupError(f"{key}: no draft to check")
-    draft_version, report = checked
-    for name in CHECK_NAMES:
-        findings = report.by_check[name]
+    for outcome in check_outcomes(*checked):
         yield AssetCheckResult(
-            check_name=name,
+            check_name=outcome.name,
             asset_key=DRAFT_KEY,
-            passed=not findings,
-            severity=(
-                AssetCheckSeverity.ERROR
-                if any(f.hard for f in findings)
-                else AssetCheckSeverity.WARN
-            ),
-            metadata={
-                "draft_version": draft_version,
-                "findings": [f.describe() for f in findings],
-                "overridable": not any(f.hard for f in findings),
-            },
+            passed=outcome.passed,
+            severity=AssetCheckSeverity.ERROR if outcome.hard else AssetCheckSeverity.WARN,
+            metadata=outcome.metadata,
         )

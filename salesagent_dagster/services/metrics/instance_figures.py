@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
+from dagster import DagsterInstance
 from dagster._core.definitions.run_request import InstigatorType
 from dagster._core.scheduler.instigation import (
     InstigatorState,
@@ -20,9 +20,8 @@ from dagster._core.scheduler.instigation import (
 )
 from dagster._utils.schedules import cron_string_iterator
 
-from salesagent_dagster.services.dead_letters import JOB_NAME, UNFINISHED
+from salesagent_dagster.services.dead_letters import failed_leads
 from salesagent_dagster.services.metrics.figures import InstanceFigures, Instigator
-from salesagent_dagster.services.run_tags import PARTITION_TAG
 
 RUN_WINDOW = 2000  # newest lead runs looked at; older failures were re-run or pruned long ago
 DEFAULT_SENSOR_INTERVAL = 30.0  # Dagster's own default minimum_interval_seconds
@@ -34,18 +33,9 @@ def read_instance_figures(instance: DagsterInstance) -> InstanceFigures:
 
 
 def dead_letter_count(instance: DagsterInstance) -> int:
-    """Leads whose newest run failed and nothing is retrying (services.dead_letters' rule)."""
-    records = instance.get_run_records(filters=RunsFilter(job_name=JOB_NAME), limit=RUN_WINDOW)
-    statuses: dict[str, list[DagsterRunStatus]] = {}
-    for record in records:  # newest first
-        key = record.dagster_run.tags.get(PARTITION_TAG)
-        if key:
-            statuses.setdefault(key, []).append(record.dagster_run.status)
-    return sum(
-        1
-        for runs in statuses.values()
-        if runs[0] == DagsterRunStatus.FAILURE and not any(s in UNFINISHED for s in runs)
-    )
+    """Leads whose newest attempt failed and nothing is retrying (services.dead_letters'
+    rule, batch runs' leads included)."""
+    return len(failed_leads(instance, RUN_WINDOW))
 
 
 def instigators(instance: DagsterInstance) -> list[Instigator]:

@@ -5,21 +5,34 @@ events outside a run's rows: the asset index (`asset_keys.last_materialization`,
 the latest `draft` materialization with its preview text) and asset check executions (their
 evaluation events). Both are cleaned too (`store.dagster_event_index`), so an erased or
 expired lead leaves no event behind (DESIGN I-7).
+
+A batch run (`process_lead_batch`) holds several leads' events. Its members come from the
+app DB (`lead_batch_members`, passed in as `batches`: batch key -> members still there);
+while some other member remains, only the lead's own step events leave the batch's runs
+(each lead's events are those of its own mapped step), with their index copies and check
+executions. Dagster's `wipe_asset_partitions` would be the API for it, but the OSS SQL
+storages do not implement it (NotImplementedError), hence the direct deletes. Once every
+member of a batch is going, its runs are deleted whole.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from dagster import DagsterInstance, DagsterRun, DagsterRunStatus, RunsFilter
 from dagster._core.storage.event_log.sql_event_log import SqlEventLogStorage
 
+from salesagent_dagster.services.lead_batching import runs_of_batches, step_of_lead
 from salesagent_dagster.services.run_tags import PARTITION_TAG, SUBMISSIONS_PARTITIONS_NAME
 from salesagent_dagster.store.dagster_event_index import (
     count_check_executions,
+    count_step_events,
+    delete_step_events,
     purge_asset_index,
 )
+
+Batches = Mapping[str, set[str]]  # batch key -> the members it still has
 
 UNFINISHED = (
     DagsterRunStatus.QUEUED,
@@ -38,7 +51,15 @@ class DagsterDeletion:
     compute_log_runs: int = 0
     partitions: int = 0
     asset_check_executions: int = 0
+    batch_lead_event_records: int = 0  # taken out of batch runs other leads still share
     run_ids: list[str] = field(default_factory=list)
+
+    def add(self, other: DagsterDeletion) -> None:
+        self.runs += other.runs
+        self.event_records += other.event_records
+        self.compute_log_runs += other.compute_log_runs
+        self.asset_check_executions += other.asset_check_executions
+        self.run_ids += other.run_ids
 
     def as_counts(self) -> dict[str, int]:
         return {
@@ -47,6 +68,7 @@ class DagsterDeletion:
             "dagster_compute_log_runs": self.compute_log_runs,
             "dagster_partitions": self.partitions,
             "dagster_asset_check_executions": self.asset_check_executions,
+            "dagster_batch_lead_event_records": self.batch_lead_event_records,
         }
 
 
@@ -58,22 +80,35 @@ def runs_of_partitions(instance: DagsterInstance, keys: Sequence[str]) -> list[D
     return runs
 
 
-def keys_with_unfinished_runs(instance: DagsterInstance, keys: Sequence[str]) -> set[str]:
-    """Leads a run is working on now: deleting under it would break the run."""
-    return {
+def keys_with_unfinished_runs(
+    instance: DagsterInstance, keys: Sequence[str], batches: Batches | None = None
+) -> set[str]:
+    """Leads a run is working on now (their own, or a batch run carrying them): deleting
+    under it would break the run."""
+    busy = {
         run.tags[PARTITION_TAG]
         for run in runs_of_partitions(instance, keys)
         if run.status in UNFINISHED
     }
+    for batch, runs in runs_of_batches(instance, (batches or {}).keys()).items():
+        if any(run.status in UNFINISHED for run in runs):
+            busy |= set(keys) & (batches or {})[batch]
+    return busy
 
 
 def delete_partition_records(
-    instance: DagsterInstance, keys: Sequence[str], dry_run: bool = False
+    instance: DagsterInstance,
+    keys: Sequence[str],
+    dry_run: bool = False,
+    batches: Batches | None = None,
 ) -> DagsterDeletion:
-    """Every run of these partitions, with its events and compute logs, then the partitions."""
+    """Every run of these partitions, with its events and compute logs, their events in
+    the batch runs they were in, then the partitions."""
     deletion = delete_runs(
         instance, [r.run_id for r in runs_of_partitions(instance, keys)], dry_run
     )
+    if batches:
+        _clear_batches(instance, keys, batches, deletion, dry_run)
     existing = set(instance.get_dynamic_partitions(SUBMISSIONS_PARTITIONS_NAME))
     doomed = [key for key in keys if key in existing]
     deletion.partitions = len(doomed)
@@ -81,6 +116,39 @@ def delete_partition_records(
         for key in doomed:
             instance.delete_dynamic_partition(SUBMISSIONS_PARTITIONS_NAME, key)
     return deletion
+
+
+def _clear_batches(
+    instance: DagsterInstance,
+    keys: Sequence[str],
+    batches: Batches,
+    deletion: DagsterDeletion,
+    dry_run: bool,
+) -> None:
+    """Batch runs whose every member is going are deleted whole; from the others, only
+    these leads' steps' events are taken."""
+    going = set(keys)
+    whole: list[str] = []
+    shared: list[str] = []
+    leads: set[str] = set()
+    for batch, runs in runs_of_batches(instance, batches.keys()).items():
+        run_ids = [run.run_id for run in runs]
+        if batches[batch] <= going:
+            whole += run_ids
+        elif run_ids:
+            shared += run_ids
+            leads |= batches[batch] & going
+    deletion.add(delete_runs(instance, sorted(set(whole)), dry_run))
+    storage = sql_event_storage(instance)
+    if storage is None or not shared or not leads:
+        return
+    steps = sorted(step_of_lead(key) for key in leads)
+    if dry_run:
+        deletion.batch_lead_event_records = count_step_events(storage, shared, steps)
+        return
+    removed, index_ids = delete_step_events(storage, shared, steps, sorted(leads))
+    deletion.batch_lead_event_records = removed
+    purge_asset_index(storage, [], index_ids)
 
 
 def delete_runs(

@@ -2,7 +2,8 @@
 
 Order matters. External copies go first (Gmail drafts we created, optionally the HubSpot
 engagements we logged), while the app DB still says where they are; then the analytics
-warehouse and any other warehouse hooks; then the Dagster runs, events, compute logs and partitions of their leads; last, in one
+warehouse and any other warehouse hooks; then the Dagster runs, events, compute logs and
+partitions of their leads (in a batch run other leads share: their leads' own events); last, in one
 transaction, their app rows, a salted hash on the suppression list (so they are never
 contacted again) and an audit record that names the hash, never the address. A failure
 before the last step leaves the app DB untouched, so erasing again picks up where it stopped;
@@ -38,7 +39,14 @@ from salesagent_dagster.services.privacy.person_lookup import (
 from salesagent_dagster.services.privacy.retention import SessionFactory
 from salesagent_dagster.services.privacy.warehouse_hooks import registered_hooks
 from salesagent_dagster.services.warehouse.erasure import erase_from_warehouse
-from salesagent_dagster.store import audit, inbound_mail, known_good, person_rows, suppression
+from salesagent_dagster.store import (
+    audit,
+    inbound_mail,
+    known_good,
+    lead_batches,
+    person_rows,
+    suppression,
+)
 from salesagent_dagster.store.models import Submission, utc_now
 from salesagent_dagster.store.partition_rows import delete_partition_rows
 from salesagent_dagster.store.sqlite_compaction import compact, compact_tree, sqlite_path
@@ -87,6 +95,7 @@ def erase_person(
             cancel_follow_ups(session, key, "erased")
         drafts = person_rows.gmail_drafts_of(session, keys)
         engagements = person_rows.hubspot_engagements_of(session, keys)
+        batches = lead_batches.batches_of(session, keys)  # batch runs shared with others
     report.leads = len(keys)
 
     report.counts["gmail_drafts_deleted"] = _delete_gmail_drafts(drafts, targets)
@@ -96,7 +105,9 @@ def erase_person(
     report.counts["warehouse_raw_rows"] = erase_from_warehouse(hashes, keys)
     for hook in registered_hooks():
         report.counts[f"warehouse_{hook.name}"] = hook.erase(hashes, keys)
-    report.counts.update(delete_partition_records(targets.instance, keys).as_counts())
+    report.counts.update(
+        delete_partition_records(targets.instance, keys, batches=batches).as_counts()
+    )
 
     with session_factory() as session:
         tombstones = [

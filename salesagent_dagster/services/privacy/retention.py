@@ -29,7 +29,7 @@ from salesagent_dagster.services.privacy.dagster_records import (
 )
 from salesagent_dagster.services.privacy.retention_settings import RetentionSettings
 from salesagent_dagster.services.warehouse.erasure import erase_from_warehouse
-from salesagent_dagster.store import aged_rows, submission_keys
+from salesagent_dagster.store import aged_rows, lead_batches, submission_keys
 from salesagent_dagster.store.models import utc_now
 from salesagent_dagster.store.partition_rows import count_partition_rows, delete_partition_rows
 
@@ -66,12 +66,14 @@ def apply_retention(
     report = RetentionReport(dry_run=dry_run)
     with session_factory() as session:
         expired = submission_keys.keys_received_before(session, now - settings.lead_age)
-    busy = keys_with_unfinished_runs(instance, expired)
+        batches = lead_batches.batches_of(session, expired)
+    busy = keys_with_unfinished_runs(instance, expired, batches)
     expired = [key for key in expired if key not in busy]
     report.expired_leads, report.skipped_running = len(expired), len(busy)
 
     # Dagster first: if the app DB step then fails, the next pass finds the same keys again.
-    report.counts.update(delete_partition_records(instance, expired, dry_run).as_counts())
+    # A batch run goes whole once all its members have expired (or were erased before).
+    report.counts.update(delete_partition_records(instance, expired, dry_run, batches).as_counts())
     report.counts["erase_person_runs"] = _delete_erasure_runs(instance, dry_run)
     # By partition key only: the suppression list (by person hash) outlives the leads, as
     # it does in the app DB. The aggregate marts lose them at the next refresh.
