@@ -19,6 +19,7 @@ from dagster import (
 )
 
 from salesagent_dagster.services.dead_letters import failure_of
+from salesagent_dagster.services.interrupted_runs import will_be_resumed
 from salesagent_dagster.services.run_tags import PARTITION_TAG
 
 WILL_RETRY_TAG = "dagster/will_retry"
@@ -104,6 +105,9 @@ def report_dead_letters(context: RunFailureSensorContext) -> None:
     run = context.dagster_run
     if not is_final_failure(run):
         context.log.info(f"run {run.run_id[:8]} failed; the daemon will retry it")
+        return
+    if will_be_resumed(context.instance, run):
+        context.log.info(f"run {run.run_id[:8]} was cut short; resume_interrupted_leads reruns it")
         return
     report = dead_letter_report(context.instance, run)
     context.log.warning(report.summary())
