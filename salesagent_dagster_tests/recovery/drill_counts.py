@@ -1,0 +1,67 @@
+"""What the shutdown drills count after a stop and a start: Gmail's messages per recipient and
+the app DB's submissions and leads per address, read from the real parts."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import requests
+from sqlalchemy import create_engine, select
+
+from salesagent_dagster.local.bench_daemon import app_db_url
+from salesagent_dagster.local.sandbox_stack import SANDBOX_SENDER
+from salesagent_dagster.store.models import Lead, Submission
+
+
+def messages_per_recipient(gmail_url: str) -> Counter[str]:
+    """Drafts and sends the Gmail emulator holds, per recipient address."""
+    mailbox = requests.get(f"{gmail_url}/_admin/state", timeout=10).json()["mailboxes"][
+        SANDBOX_SENDER
+    ]
+    return Counter(str(m.get("to", "")).lower() for m in [*mailbox["drafts"], *mailbox["sent"]])
+
+
+def delivered_among(gmail_url: str, addresses: Iterable[str]) -> int:
+    return len(set(messages_per_recipient(gmail_url)) & set(addresses))
+
+
+def wait_until(done: Callable[[], bool], timeout_s: float, log: Path) -> None:
+    """Until `done()`, or fail with the tail of `log` (what the process said)."""
+    deadline = time.monotonic() + timeout_s
+    while not done():
+        assert time.monotonic() < deadline, log.read_text()[-3000:]
+        time.sleep(0.2)
+
+
+def app_db_counts(home: Path) -> tuple[Counter[str], Counter[str]]:
+    """(submissions per HubSpot conversion id, leads per address) in the drill's app DB."""
+    engine = create_engine(app_db_url(home))
+    try:
+        with engine.connect() as connection:
+            submissions = Counter(connection.scalars(select(Submission.conversion_id)))
+            leads = Counter(str(e).lower() for e in connection.scalars(select(Lead.email)))
+    finally:
+        engine.dispose()
+    return submissions, leads
+
+
+def lead_runs(home: Path) -> Counter[str]:
+    """The drill's process_lead runs: failed, resumed (by resume_interrupted_leads), retried
+    (by Dagster's run retries), and the dead letters left (leads whose newest run failed)."""
+    from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
+
+    from salesagent_dagster.services.dead_letters import dead_letters
+    from salesagent_dagster.services.interrupted_runs import RESUMED_AFTER_TAG
+
+    counted: Counter[str] = Counter()
+    with DagsterInstance.from_config(str(home)) as instance:
+        for run in instance.get_runs(filters=RunsFilter(job_name="process_lead")):
+            counted["runs"] += 1
+            counted["failed"] += run.status == DagsterRunStatus.FAILURE
+            counted["resumed"] += RESUMED_AFTER_TAG in run.tags
+            counted["retried"] += "dagster/retry_number" in run.tags
+        counted["dead letters"] = len(dead_letters(instance))
+    return counted
