@@ -8,7 +8,9 @@ server was away end the same way. Those leads would be dead letters with nothing
 them (the code server drill found four of six in one burst). So a sweep finds leads whose
 newest run failed without a step failing (interrupted, crashed or never started), that Dagster
 will not retry, with attempts left in the budget Dagster's own retries have (1 +
-`run_retries.max_retries`), and asks for one more run of each. The send ledger keeps a second
+`run_retries.max_retries` runs that started; a run whose launch failed never tried the lead,
+and for some seconds after a restart the daemon's launches fail: its own retries spent their
+whole budget so in one drill), and asks for one more run of each. The send ledger keeps a second
 run harmless (I-1). A step failure is never resumed: a permanent error is a decision, and a
 transient one has had its step retries.
 """
@@ -27,6 +29,7 @@ FAILURE_REASON_TAG = "dagster/failure_reason"
 STEP_FAILURE = "STEP_FAILURE"
 RESUMED_AFTER_TAG = "salesagent/resumed_after"  # the failed run a resumed run follows
 RECENT_RUNS = 200  # how far back a sweep looks: a shutdown's casualties are the newest runs
+LAUNCH_FAILURES_PER_ATTEMPT = 4  # runs in all per attempt in the budget, launched or not
 
 
 @dataclass(frozen=True)
@@ -80,8 +83,17 @@ def interrupted_leads(instance: DagsterInstance) -> list[InterruptedLead]:
 
 
 def _attempts(instance: DagsterInstance, key: str) -> int:
-    """Runs of the lead so far, finished or not (an unfinished one means: not cut short)."""
-    runs = instance.get_runs(filters=RunsFilter(job_name=JOB_NAME, tags={PARTITION_TAG: key}))
-    if any(run.status in UNFINISHED for run in runs):
-        return attempt_budget(instance)  # something is running it: nothing to resume
-    return len(runs)
+    """Runs of the lead that started executing (a run whose launch failed never tried the
+    lead: for some seconds after a code server restart the daemon's launches fail, and its
+    own retries can spend their whole budget so), or the budget when one is unfinished
+    (something is running the lead: nothing to resume). Capped: no more than
+    LAUNCH_FAILURES_PER_ATTEMPT runs per attempt in all, however their launches went."""
+    records = instance.get_run_records(
+        filters=RunsFilter(job_name=JOB_NAME, tags={PARTITION_TAG: key})
+    )
+    budget = attempt_budget(instance)
+    if any(record.dagster_run.status in UNFINISHED for record in records):
+        return budget
+    if len(records) >= budget * LAUNCH_FAILURES_PER_ATTEMPT:
+        return budget
+    return sum(1 for record in records if record.start_time is not None)

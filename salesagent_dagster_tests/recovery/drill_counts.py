@@ -50,7 +50,8 @@ def app_db_counts(home: Path) -> tuple[Counter[str], Counter[str]]:
 
 def lead_runs(home: Path) -> Counter[str]:
     """The drill's process_lead runs: failed, resumed (by resume_interrupted_leads), retried
-    (by Dagster's run retries), and the dead letters left (leads whose newest run failed)."""
+    (by Dagster's run retries), and the dead letters left (leads whose newest run failed),
+    each also counted under "dead letter at STEP: ERROR" (what an operator would see)."""
     from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
     from salesagent_dagster.services.dead_letters import dead_letters
@@ -63,5 +64,17 @@ def lead_runs(home: Path) -> Counter[str]:
             counted["failed"] += run.status == DagsterRunStatus.FAILURE
             counted["resumed"] += RESUMED_AFTER_TAG in run.tags
             counted["retried"] += "dagster/retry_number" in run.tags
-        counted["dead letters"] = len(dead_letters(instance))
+        letters = dead_letters(instance)
+        counted["dead letters"] = len(letters)
+        for letter in letters:
+            counted[f"dead letter at {letter.step}: {letter.error_class}"] += 1
     return counted
+
+
+def wait_for_no_dead_letters(home: Path, timeout_s: float) -> Counter[str]:
+    """The drill's run counts once no lead is left a dead letter (or the deadline passed):
+    a lead cut short is resumed within resume_interrupted_leads' interval."""
+    deadline = time.monotonic() + timeout_s
+    while (runs := lead_runs(home))["dead letters"] and time.monotonic() < deadline:
+        time.sleep(1.0)
+    return runs

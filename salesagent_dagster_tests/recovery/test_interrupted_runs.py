@@ -1,13 +1,16 @@
 """A lead whose run a shutdown cut short (failed with no step failing, Dagster not retrying it)
-is run once more, within the same budget as Dagster's run retries; a step failure never is, and
-is reported as a dead letter instead (DESIGN I-5)."""
+is run once more, within the same budget of started attempts as Dagster's run retries (a run
+whose launch failed never tried the lead); a step failure never is, and is reported as a dead
+letter instead (DESIGN I-5)."""
 
 from __future__ import annotations
 
 from dagster import DagsterInstance, build_sensor_context, job, op
+from dagster._core.errors import DagsterExecutionInterruptedError
 
 from salesagent_dagster.defs.maintenance.interrupted_runs_sensor import resume_interrupted_leads
 from salesagent_dagster.services.interrupted_runs import (
+    LAUNCH_FAILURES_PER_ATTEMPT,
     RESUMED_AFTER_TAG,
     WILL_RETRY_TAG,
     interrupted_leads,
@@ -15,19 +18,21 @@ from salesagent_dagster.services.interrupted_runs import (
 )
 from salesagent_dagster.services.run_tags import PARTITION_TAG
 
+RETRIES = {"run_retries": {"enabled": True, "max_retries": 2}}  # dagster.yaml's
+
 
 class Refused(Exception):
     pass
 
 
 @op
-def step(fail: bool = False) -> None:
-    pass
+def stopped_mid_step() -> None:
+    raise DagsterExecutionInterruptedError()  # what SIGTERM raises in a run worker's step
 
 
 @job(name="process_lead")
-def process_lead() -> None:
-    step()
+def interrupted_lead() -> None:
+    stopped_mid_step()
 
 
 @op
@@ -36,26 +41,37 @@ def refuse() -> None:
 
 
 @job(name="process_lead")
-def process_lead_that_fails() -> None:
+def refused_lead() -> None:
     refuse()
 
 
-def cut_short(instance: DagsterInstance, key: str) -> str:
-    """A run that never got past its start, as a SIGTERM to the code server leaves it: failed
-    with no step failing, and the daemon's retry given up ("Failed to retry run": the code
-    location did not answer), which it records as will_retry=false."""
-    run = instance.create_run_for_job(process_lead, tags={PARTITION_TAG: key})
+def retry_given_up(instance: DagsterInstance, run_id: str) -> str:
+    """What the daemon records when its retry cannot launch ("Failed to retry run": the code
+    location did not answer): until then the run is Dagster's to retry, not ours."""
+    assert instance.get_run_by_id(run_id).tags[WILL_RETRY_TAG] == "true"
+    assert not will_be_resumed(instance, instance.get_run_by_id(run_id))
+    instance.add_run_tags(run_id, {WILL_RETRY_TAG: "false"})
+    return run_id
+
+
+def interrupted(instance: DagsterInstance, key: str) -> str:
+    """A run that started and was cut short mid-step by a SIGTERM to the code server."""
+    result = interrupted_lead.execute_in_process(
+        instance=instance, tags={PARTITION_TAG: key}, raise_on_error=False
+    )
+    return retry_given_up(instance, result.run_id)
+
+
+def never_launched(instance: DagsterInstance, key: str) -> str:
+    """A run whose launch failed (the server was away): it never tried the lead."""
+    run = instance.create_run_for_job(interrupted_lead, tags={PARTITION_TAG: key})
     instance.report_run_failed(run)
-    assert instance.get_run_by_id(run.run_id).tags[WILL_RETRY_TAG] == "true"  # at first
-    assert not will_be_resumed(instance, instance.get_run_by_id(run.run_id))
-    instance.add_run_tags(run.run_id, {WILL_RETRY_TAG: "false"})
-    return run.run_id
+    return retry_given_up(instance, run.run_id)
 
 
 def test_a_cut_short_run_is_resumed_once_per_failure_within_the_budget():
-    with DagsterInstance.ephemeral(settings={"run_retries": {"enabled": True, "max_retries": 2}}) as instance:  # fmt: skip
-        first = cut_short(instance, "sub_a")
-        process_lead.execute_in_process(instance=instance, tags={PARTITION_TAG: "sub_done"})
+    with DagsterInstance.ephemeral(settings=RETRIES) as instance:
+        first = interrupted(instance, "sub_a")
         assert [(lead.partition_key, lead.run_id) for lead in interrupted_leads(instance)] == [
             ("sub_a", first)
         ]
@@ -64,16 +80,27 @@ def test_a_cut_short_run_is_resumed_once_per_failure_within_the_budget():
         assert request.partition_key == "sub_a" and request.tags[RESUMED_AFTER_TAG] == first
         assert request.run_key == f"sub_a:after:{first}"  # the same request on every sweep
 
-        cut_short(instance, "sub_a")
+        interrupted(instance, "sub_a")
         assert [lead.attempts for lead in interrupted_leads(instance)] == [2]
-        third = cut_short(instance, "sub_a")  # 1 + max_retries attempts: a dead letter now
+        third = interrupted(instance, "sub_a")  # 1 + max_retries attempts: a dead letter now
         assert interrupted_leads(instance) == []
         assert not will_be_resumed(instance, instance.get_run_by_id(third))
 
 
+def test_failed_launches_spend_no_attempt_but_are_capped():
+    with DagsterInstance.ephemeral(settings=RETRIES) as instance:
+        for _ in range(3):  # as many as Dagster's own retries would spend on launch failures
+            last = never_launched(instance, "sub_c")
+        assert [(lead.run_id, lead.attempts) for lead in interrupted_leads(instance)] == [(last, 0)]
+        for _ in range(3 * LAUNCH_FAILURES_PER_ATTEMPT - 3):
+            last = never_launched(instance, "sub_c")
+        assert interrupted_leads(instance) == []
+        assert not will_be_resumed(instance, instance.get_run_by_id(last))
+
+
 def test_a_step_failure_is_never_resumed():
-    with DagsterInstance.ephemeral(settings={"run_retries": {"enabled": True, "max_retries": 2}}) as instance:  # fmt: skip
-        failed = process_lead_that_fails.execute_in_process(
+    with DagsterInstance.ephemeral(settings=RETRIES) as instance:
+        failed = refused_lead.execute_in_process(
             instance=instance, tags={PARTITION_TAG: "sub_b"}, raise_on_error=False
         )
         assert not failed.success
