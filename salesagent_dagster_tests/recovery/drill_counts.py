@@ -7,6 +7,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import requests
 from sqlalchemy import create_engine, select
@@ -62,6 +63,8 @@ def lead_runs(home: Path) -> Counter[str]:
         for run in instance.get_runs(filters=RunsFilter(job_name="process_lead")):
             counted["runs"] += 1
             counted["failed"] += run.status == DagsterRunStatus.FAILURE
+            if run.status == DagsterRunStatus.FAILURE:
+                counted[f"failed because: {_why(instance, run.run_id)}"] += 1
             counted["resumed"] += RESUMED_AFTER_TAG in run.tags
             counted["retried"] += "dagster/retry_number" in run.tags
         letters = dead_letters(instance)
@@ -78,3 +81,17 @@ def wait_for_no_dead_letters(home: Path, timeout_s: float) -> Counter[str]:
     while (runs := lead_runs(home))["dead letters"] and time.monotonic() < deadline:
         time.sleep(1.0)
     return runs
+
+
+def _why(instance: Any, run_id: str) -> str:
+    """The last error the run's engine events or failure carry (the drill's print)."""
+    why = "?"
+    for entry in instance.all_logs(run_id):
+        event = entry.dagster_event
+        data = getattr(event, "event_specific_data", None) if event else None
+        error = getattr(data, "error", None)
+        if error is not None:
+            why = f"{error.cls_name}: {error.message.strip()[:160]}"
+        elif event is not None and event.event_type_value == "PIPELINE_FAILURE" and why == "?":
+            why = (event.message or "")[:160]
+    return why

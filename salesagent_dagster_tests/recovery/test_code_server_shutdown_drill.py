@@ -75,6 +75,7 @@ def test_sigterm_to_the_code_server_mid_burst_loses_no_lead_and_sends_nothing_tw
             f"{recovered:.1f} s after it; runs: {runs['runs']}, {runs['failed']} failed, "
             f"{runs['resumed']} resumed, {runs['retried']} retried by Dagster, "
             f"{runs['dead letters']} dead letters once resumed; "
+            f"{[k for k in runs if k.startswith('failed because')]}; "
             f"drill {time.monotonic() - began:.0f} s"
         )
         assert set(delivered) == addresses, log.read_text()[-3000:]  # the runs log there
