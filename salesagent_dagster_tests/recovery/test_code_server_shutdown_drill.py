@@ -29,7 +29,7 @@ from salesagent_dagster_tests.recovery.drill_counts import (
     app_db_counts,
     delivered_among,
     messages_per_recipient,
-    wait_for_no_dead_letters,
+    wait_for_settled_runs,
     wait_until,
 )
 
@@ -65,7 +65,7 @@ def test_sigterm_to_the_code_server_mid_burst_loses_no_lead_and_sends_nothing_tw
             delivered = wait_for_delivery(stack.gmail.url, addresses, timeout_s=600)
             recovered = time.monotonic() - stopping
             # A run cut short after its lead's email went is still resumed: no false alarm.
-            runs = wait_for_no_dead_letters(home, timeout_s=120)
+            runs = wait_for_settled_runs(home, timeout_s=120)
 
         submissions, leads = app_db_counts(home)
         counts = messages_per_recipient(stack.gmail.url)

@@ -30,13 +30,13 @@ from salesagent_dagster.local.sandbox_stack import running_sandbox
 from salesagent_dagster.sandbox.hubspot_workflow_webhook import RETRY_DELAYS_SECONDS, Delivery
 from salesagent_dagster_tests.recovery.drill_counts import (
     app_db_counts,
-    lead_runs,
     messages_per_recipient,
+    wait_for_settled_runs,
     wait_until,
 )
 
-BURST = 12
-GAP_SECONDS = 0.8  # between two submissions: the burst spans the stop, the wait and the restart
+BURST = 8
+GAP_SECONDS = 1.0  # between two submissions: the burst spans the stop, the wait and the restart
 
 
 def given_up(deliveries: list[Delivery]) -> set[str | None]:
@@ -92,6 +92,7 @@ def test_sigterm_to_the_edge_mid_webhook_burst_loses_no_lead_and_sends_nothing_t
                 sender.join()
                 webhook.wait(timeout_seconds=60)
                 delivered = wait_for_delivery(stack.gmail.url, set(addresses), timeout_s=600)
+            runs = wait_for_settled_runs(home, timeout_s=120)  # each run's last steps too
 
         deliveries = list(webhook.deliveries)
         pushed = {d.conversion_id for d in deliveries if d.status == 200}
@@ -99,7 +100,6 @@ def test_sigterm_to_the_edge_mid_webhook_burst_loses_no_lead_and_sends_nothing_t
         unanswered = [d for d in deliveries if d.status is None]
         assert given_up(deliveries) and pushed, "the drill should exercise both paths"
         submissions, leads = app_db_counts(home)
-        runs = lead_runs(home)
         counts = messages_per_recipient(stack.gmail.url)
         print(
             f"\nedge stopped after {answered_before}/{BURST} webhooks answered 200, "
@@ -115,6 +115,7 @@ def test_sigterm_to_the_edge_mid_webhook_burst_loses_no_lead_and_sends_nothing_t
         # A refusal or a 5xx would be an answer the shutdown broke: only 200s and no-answers.
         assert {d.status for d in deliveries} <= {200, None}, deliveries
         assert set(delivered) == set(addresses), (home / "daemon.log").read_text()[-3000:]
+        assert runs["dead letters"] == 0, runs
         assert dict(submissions) == dict.fromkeys(conversions, 1)
         assert {a: leads[a] for a in addresses} == dict.fromkeys(addresses, 1)
         assert {a: counts[a] for a in addresses} == dict.fromkeys(addresses, 1)
