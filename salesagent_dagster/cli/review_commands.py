@@ -45,7 +45,8 @@ def review() -> None:
 @review.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable queue.")
 def list_queue(as_json: bool) -> None:
-    """Waiting leads, oldest first, with the SLA, scores, failing checks and a preview."""
+    """Waiting leads, longest-waiting first (held ones included), with the SLA, scores,
+    failing checks and a preview."""
     rows = queue_rows()
     if as_json:
         click.echo(json.dumps({"queue": rows}, indent=2, default=str))
@@ -55,8 +56,9 @@ def list_queue(as_json: bool) -> None:
         return
     for row in rows:
         late = " LATE" if row["overdue"] else ""
+        held = f"  held by {row['held']['by']}: {row['held']['reason']}" if row["held"] else ""
         click.echo(
-            f"{row['partition_key']}  waiting {row['waiting_minutes']:.0f} min{late}  "
+            f"{row['partition_key']}  waiting {row['waiting_minutes']:.0f} min{late}{held}  "
             f"ICP {row['icp_score']:.2f}  conf {row['confidence']:.2f}  "
             f"failing: {', '.join(row['failing_checks']) or '-'}\n    {row['preview']}"
         )
@@ -72,7 +74,8 @@ def queue_rows(min_confidence: float = 0.0) -> list[dict[str, Any]]:
                 continue
             draft = drafts.latest_draft(session, key)
             enrichment = leads.get_enrichment(session, key)
-            waiting = now - decision.created_at
+            waiting = now - queued.since
+            hold = queued.returned_by
             rows.append(
                 {
                     "partition_key": key,
@@ -85,6 +88,8 @@ def queue_rows(min_confidence: float = 0.0) -> list[dict[str, Any]]:
                     "failing_checks": _failing_checks(session, key, decision.draft_version),
                     "draft_version": draft.version if draft else 0,
                     "preview": _preview(draft.subject, draft.body_text) if draft else "",
+                    # Returned to review by a hold: who, and why (None: never reviewed yet).
+                    "held": {"by": hold.reviewer, "reason": hold.reason} if hold else None,
                 }
             )
         return rows
@@ -210,9 +215,11 @@ def reject(partition_key: str, reviewer: str, reason: str) -> None:
 @reason_option
 def hold(partition_key: str, reviewer: str, reason: str) -> None:
     """Stop an approved email in its undo window (SALESAGENT_SEND_DELAY_SECONDS) before it
-    goes to Gmail; `review approve` or `edit` sends it later, `reject` never."""
+    goes to Gmail; it is back in `review list` until `review approve` or `edit` sends it,
+    or `reject` ends it."""
+    kind = "os_user" if reviewer == getpass.getuser() else "declared"
     with resources_from_env().app_store.session() as session:
-        result = undo_window.hold(session, partition_key, reviewer, reason)
+        result = undo_window.hold(session, partition_key, reviewer, reason, kind)
     if not result.held:
         raise click.ClickException(f"{partition_key}: {result.explanation}")
     click.echo(f"{partition_key}: {result.explanation}")

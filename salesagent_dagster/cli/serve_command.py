@@ -9,6 +9,8 @@ stays a launcher and the edge builds its resources from the settings when it sta
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 SURFACES = ("public", "internal", "all")
@@ -37,12 +39,32 @@ DEFAULT_PORTS = {"public": 8080, "internal": 8081, "all": 8080}
     help="Proxies whose X-Forwarded-* headers are believed (uvicorn's; default 127.0.0.1, "
     "or FORWARDED_ALLOW_IPS).",
 )  # fmt: skip
-def serve(host: str, port: int | None, surface: str, forwarded_allow_ips: str | None) -> None:
+@click.option(
+    "--metrics-port", type=click.IntRange(1, 65535), default=None,
+    help="The public surface only: also serve its request metrics (Prometheus) on this port "
+    "of --host. Never publish it: Prometheus scrapes it from the internal network.",
+)  # fmt: skip
+def serve(
+    host: str,
+    port: int | None,
+    surface: str,
+    forwarded_allow_ips: str | None,
+    metrics_port: int | None,
+) -> None:
     """Run the edge service (ASGI on uvicorn) until stopped."""
     import uvicorn
 
+    from salesagent_dagster.local.public_edge import public_app_with_metrics
+
+    if metrics_port is not None and surface != "public":
+        raise click.UsageError(
+            "--metrics-port is for the public surface; the others serve /metrics"
+        )
+    app: Any = APP_FACTORIES[surface]
+    if metrics_port is not None:
+        app = public_app_with_metrics(host, metrics_port)
     uvicorn.run(
-        APP_FACTORIES[surface],
+        app,
         factory=True,
         host=host,
         port=DEFAULT_PORTS[surface] if port is None else port,
@@ -54,6 +76,7 @@ def serve(host: str, port: int | None, surface: str, forwarded_allow_ips: str | 
         # FORWARDED_ALLOW_IPS (uvicorn's; default 127.0.0.1), the host from Host.
         proxy_headers=True,
         forwarded_allow_ips=forwarded_allow_ips,
-        # SIGTERM or Ctrl-C: stop accepting, give requests in flight this long, then exit.
+        # SIGTERM or Ctrl-C: stop accepting, give requests in flight this long, then exit
+        # (the edge shutdown drill: every stored webhook was answered 200, none cut off).
         timeout_graceful_shutdown=10,
     )

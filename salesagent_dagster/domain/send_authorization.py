@@ -20,6 +20,9 @@ RULES = "rules"
 # An operator's hold (`salesagent review hold`, during the undo window): the approval before
 # it no longer allows a send; a later approve or edit allows one again.
 HOLD = "hold"
+# Operators' actions that put the lead back in front of a person: it waits in the review
+# queue (CLI, desk, metrics) until the next approve, edit or reject.
+RETURNS_TO_REVIEW = frozenset({HOLD})
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from salesagent_dagster.edge.context import EdgeContext
 from salesagent_dagster.edge.desk_pages import desk_routes
 from salesagent_dagster.edge.health import health_routes
 from salesagent_dagster.edge.hubspot_webhook import hubspot_webhook_routes
-from salesagent_dagster.edge.metrics import RequestMetrics, metrics_routes
+from salesagent_dagster.edge.metrics import RequestMetrics, metrics_routes, serving_metrics
 from salesagent_dagster.edge.pages import STYLE_HASH
 from salesagent_dagster.edge.security import SecurityHeaders
 from salesagent_dagster.edge.unsubscribe import unsubscribe_routes
@@ -40,12 +40,17 @@ SURFACES: dict[str, tuple[RouteGroup, ...]] = {
 }
 
 
-def build_app(context: EdgeContext, surface: Surface = "public") -> Starlette:
+def build_app(
+    context: EdgeContext, surface: Surface = "public", metrics_at: tuple[str, int] | None = None
+) -> Starlette:
+    """`metrics_at` (host, port): also serve this process's request metrics there, for the
+    public surface, which has no /metrics of its own (edge.metrics says why)."""
     routes = health_routes(context)
     for group in SURFACES[surface]:
         routes += group(context)
     app = Starlette(
         routes=routes,
+        lifespan=serving_metrics(*metrics_at) if metrics_at else None,
         middleware=[
             Middleware(RequestMetrics, surface=surface),
             Middleware(SecurityHeaders, style_hashes=(STYLE_HASH,)),

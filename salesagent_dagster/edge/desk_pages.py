@@ -4,7 +4,9 @@ Every action goes through the `review_lead` job exactly as `salesagent review` l
 (services.review.run_review; an edit first saves the new version with `edit_draft`, so its
 text never enters run config, I-6), with the signed-in operator as the reviewer and a proof
 the run checks before it records them as signed in. The page answers when the run has ended,
-with what the run decided.
+with what the run decided. A hold (an approved email waiting out the undo window) needs no
+run: it is `services.undo_window.hold`, as `salesagent review hold` calls it, with the same
+proof.
 """
 
 from __future__ import annotations
@@ -20,23 +22,23 @@ from starlette.staticfiles import StaticFiles
 
 from salesagent_dagster.domain.mime_message import text_to_html
 from salesagent_dagster.domain.safety.findings import HARD_RULES
+from salesagent_dagster.domain.send_authorization import HOLD
 from salesagent_dagster.edge.context import EdgeContext
 from salesagent_dagster.edge.desk_oidc import oidc_routes
 from salesagent_dagster.edge.desk_session import DeskSessions, Operator, requires
 from salesagent_dagster.edge.desk_signin import sign_in_routes
 from salesagent_dagster.edge.desk_views import STATIC_DIR, STATIC_PATH, render
+from salesagent_dagster.services import undo_window
 from salesagent_dagster.services.mailboxes import lead_gmail
 from salesagent_dagster.services.operators import Role, identity_proof
 from salesagent_dagster.services.review import (
-    QueueFilter,
     ReviewAction,
     ReviewRequest,
     ReviewRun,
     Sender,
     edit_draft,
-    filter_queue,
-    queue_entries,
 )
+from salesagent_dagster.services.review_queue import QueueFilter, filter_queue, queue_entries
 from salesagent_dagster.store import controls, desk_reads, drafts, leads, reviews, send_ledger
 
 EDIT_REASON = "edited on the desk"  # an edit's why is its new version, kept beside the old
@@ -113,6 +115,7 @@ def desk_routes(context: EdgeContext) -> list[BaseRoute]:
                 "send": send_ledger.get_entry(session, key),
                 "audit": desk_reads.audit_for(session, key),
                 "waiting": any(q.partition_key == key for q in reviews.review_queue(session)),
+                "window_closes": undo_window.waiting_in_window(session, key),
             }
 
     @reader
@@ -133,9 +136,10 @@ def desk_routes(context: EdgeContext) -> list[BaseRoute]:
             sessions.write(request, response, data)
 
     def act(key: str, form: FormData, operator: Operator) -> str:
-        """One approve / edit / reject as the CLI makes it; the sentence the page shows."""
+        """One approve / edit / reject / hold as the CLI makes it; the sentence the page
+        shows."""
         action = str(form.get("action", ""))
-        if action not in ReviewAction.__members__:
+        if action not in ReviewAction.__members__ and action != HOLD:
             return f"unknown action {action!r}"
         try:
             version = int(str(form.get("version", "0")))
@@ -153,9 +157,12 @@ def desk_routes(context: EdgeContext) -> list[BaseRoute]:
                     f"you read version {version} but the latest is {latest.version}; "
                     "nothing was done: read the latest and decide again"
                 )
+            proof = identity_proof(session, operator.name, key)
+            if action == HOLD:  # no run: the undo window's hold, as the CLI's
+                held = undo_window.hold(session, key, operator.name, reason, "signed_in", proof)
+                return f"{key}: {held.explanation}"
             if context.run_review is None:
                 return "reviews are not enabled on this edge (it cannot start review runs)"
-            proof = identity_proof(session, operator.name, key)
             if action == ReviewAction.edit.value:
                 subject = str(form.get("subject", "")).strip()
                 body = str(form.get("body", "")).replace("\r\n", "\n")

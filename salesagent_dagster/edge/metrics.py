@@ -4,11 +4,21 @@ The product's figures come from services.metrics (app DB and Dagster instance, c
 seconds); the edge's own request rate, errors and latency are counted here, per surface and
 route template. The template, never the path: an unsubscribe link's path carries a signed
 token, and a label per token would be both PII-adjacent and unbounded.
+
+The public surface counts its requests in its own process, so its counters are served by
+that process on a port of their own (`salesagent serve --metrics-port`, `serving_metrics`),
+never on the public port: what the internet could read there (traffic per route, error
+rates, the process's memory) helps an attacker time a flood or probe a fault, and a scrape
+endpoint nobody authenticates is one more thing to flood. The deployment publishes the
+public port only; Prometheus reaches the metrics port inside the compose network.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -18,6 +28,7 @@ from prometheus_client import (
     ProcessCollector,
     disable_created_metrics,
     generate_latest,
+    start_http_server,
 )
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -101,3 +112,22 @@ def metrics_routes(context: EdgeContext) -> list[BaseRoute]:
         return Response(body, media_type=CONTENT_TYPE_LATEST)
 
     return [Route("/metrics", metrics, methods=["GET"])]
+
+
+def serving_metrics(
+    host: str, port: int
+) -> Callable[[Any], contextlib.AbstractAsyncContextManager[None]]:
+    """A Starlette lifespan serving this process's edge metrics (EDGE_REGISTRY) on
+    `host:port` while the app runs (prometheus-client's own server, in a thread)."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Any) -> AsyncIterator[None]:
+        server, thread = start_http_server(port, host, registry=EDGE_REGISTRY)
+        try:
+            yield
+        finally:
+            server.shutdown()
+            server.server_close()
+            thread.join(timeout=5)
+
+    return lifespan

@@ -26,6 +26,7 @@ from salesagent_dagster.local.sandbox_stack import SANDBOX_SENDER, SandboxStack
 from salesagent_dagster.store.database import migrate
 
 BENCH_DOMAIN = "bench-known-good.example"
+LOCATION_NAME = "salesagent_dagster"  # workspace.yaml's, and production's
 POLL_SECONDS = 0.05
 
 
@@ -54,16 +55,19 @@ def app_db_url(home: Path) -> str:
 
 @contextmanager
 def running_daemon(
-    stack: SandboxStack, home: Path, env: dict[str, str] | None = None
+    stack: SandboxStack,
+    home: Path,
+    env: dict[str, str] | None = None,
+    workspace: Path = REPO_ROOT / "workspace.yaml",
 ) -> Iterator[subprocess.Popen[bytes]]:
     """`dagster-daemon run` on `home`, configured for the emulators (leads at BENCH_DOMAIN are
-    known-good); `env` adds to or overrides that configuration. Its log: home/daemon.log."""
+    known-good); `env` adds to or overrides that configuration. Its log: home/daemon.log.
+    `workspace`: the repository's (the daemon starts its own code server), or one naming a
+    code server started apart (`code_server_workspace`), as production runs it."""
     daemon_env = daemon_environment(stack, home, env)
     daemon = Path(sys.executable).with_name("dagster-daemon")
     with _running(
-        [str(daemon), "run", "-w", str(REPO_ROOT / "workspace.yaml")],
-        daemon_env,
-        home / "daemon.log",
+        [str(daemon), "run", "-w", str(workspace)], daemon_env, home / "daemon.log", "a"
     ) as process:
         yield process
 
@@ -103,25 +107,65 @@ def running_webserver(
 
 
 @contextmanager
-def running_edge(env: dict[str, str], log: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """`salesagent serve` (the public surface: the HubSpot webhook) on a free port, once
-    `/healthz` answers. Yields its URL."""
-    port = free_port()
+def running_edge(
+    env: dict[str, str], log: Path, port: int | None = None, options: tuple[str, ...] = ()
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`salesagent serve` (the public surface: the HubSpot webhook) on `port` (a free one by
+    default; the same one again for a restart), once `/healthz` answers; `options` are more
+    of `serve`'s. Yields its URL. The log is appended to, so a restart keeps the first one's."""
+    port = port or free_port()
     salesagent = Path(sys.executable).with_name("salesagent")
     url = f"http://127.0.0.1:{port}"
-    with _running([str(salesagent), "serve", "--port", str(port)], env, log) as process:
+    command = [str(salesagent), "serve", "--port", str(port), *options]
+    with _running(command, env, log, "a") as process:
         _wait_until(lambda: requests.get(f"{url}/healthz", timeout=5).ok, process, 60)
         yield url, process
 
 
+def code_server_workspace(home: Path, port: int) -> Path:
+    """A workspace naming the code server on `port` (production's topology: docker-compose's
+    `user_code`, which the daemon and the webserver reach over gRPC)."""
+    workspace = home / "workspace.yaml"
+    entry = {"host": "127.0.0.1", "port": port, "location_name": LOCATION_NAME}
+    workspace.write_text(yaml.safe_dump({"load_from": [{"grpc_server": entry}]}))
+    return workspace
+
+
+@contextmanager
+def running_code_server(
+    env: dict[str, str], log: Path, port: int
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`dagster code-server start` for the code location on `port`, once it has loaded the
+    definitions (it answers `list_repositories`). Runs the daemon launches start below it."""
+    dagster = Path(sys.executable).with_name("dagster")
+    command = [
+        str(dagster), "code-server", "start", "-h", "127.0.0.1", "-p", str(port),
+        "-m", "salesagent_dagster.definitions", "--location-name", LOCATION_NAME,
+    ]  # fmt: skip
+    with _running(command, env, log, "a") as process:
+        _wait_until(lambda: _code_server_loaded(port), process, 180)
+        yield process
+
+
+def _code_server_loaded(port: int) -> bool:
+    from dagster._grpc.client import DagsterGrpcClient
+
+    try:
+        DagsterGrpcClient(port=port, host="127.0.0.1").list_repositories()
+    except Exception:  # still loading, or not listening yet
+        return False
+    return True
+
+
 @contextmanager
 def _running(
-    command: list[str], env: dict[str, str], log: Path
+    command: list[str], env: dict[str, str], log: Path, mode: str = "w"
 ) -> Iterator[subprocess.Popen[bytes]]:
     """`command` in a process group of its own, stopped as one after the block (SIGTERM, a
-    grace period, SIGKILL): the daemon's code server and run workers go with it."""
+    grace period, SIGKILL): the daemon's code server and run workers go with it. Its stderr
+    goes to `log` (`mode` "a" appends: a restarted process keeps what the first one said)."""
     with (
-        log.open("wb") as stderr,
+        log.open(mode + "b") as stderr,
         running_group(
             command,
             grace_seconds=30,

@@ -233,3 +233,14 @@ def proves_identity(session: Session, proof: str, reviewer: str, partition_key: 
     except BadSignature:
         return False
     return claim == {"reviewer": reviewer, "lead": partition_key}
+
+
+def shown_reviewer_kind(
+    session: Session, partition_key: str, reviewer: str, claimed_kind: str, proof: str
+) -> str:
+    """`claimed_kind` as far as it can be shown: `signed_in` only with the desk's proof for
+    this reviewer and lead, `os_user` as the CLI says, anything else `declared`."""
+    if claimed_kind == "signed_in":
+        proven = proves_identity(session, proof, reviewer, partition_key)
+        return "signed_in" if proven else "declared"
+    return "os_user" if claimed_kind == "os_user" else "declared"

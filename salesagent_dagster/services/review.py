@@ -24,7 +24,7 @@ from salesagent_dagster.domain.send_authorization import Authorization
 from salesagent_dagster.resources.outreach_settings import OutreachSettings
 from salesagent_dagster.services.draft_safety import check_draft
 from salesagent_dagster.services.follow_ups import cancel_follow_ups
-from salesagent_dagster.services.operators import proves_identity
+from salesagent_dagster.services.operators import shown_reviewer_kind
 from salesagent_dagster.services.outgoing_email import outgoing_email_for
 from salesagent_dagster.store import audit, drafts, reviews, send_ledger
 from salesagent_dagster.store.models import Draft, ReviewDecision
@@ -58,10 +58,9 @@ REVIEWER_KINDS = ("signed_in", "os_user", "declared")
 
 def recorded_reviewer_kind(session: Session, partition_key: str, request: ReviewRequest) -> str:
     """What the audit says about who this reviewer is: never more than can be shown."""
-    if request.reviewer_kind == "signed_in":
-        proven = proves_identity(session, request.identity_proof, request.reviewer, partition_key)
-        return "signed_in" if proven else "declared"
-    return "os_user" if request.reviewer_kind == "os_user" else "declared"
+    return shown_reviewer_kind(
+        session, partition_key, request.reviewer, request.reviewer_kind, request.identity_proof
+    )
 
 
 @dataclass(frozen=True)
@@ -282,100 +281,3 @@ def run_review(
     return ReviewRun(
         result.run_id, evaluations[0].passed, str(metadata.get("explanation", "")), metadata
     )
-
-
-@dataclass(frozen=True)
-class QueueEntry:
-    """One waiting lead as the review desk lists it (the CLI's `review list` shows the same
-    facts from its own rows)."""
-
-    partition_key: str
-    waiting_minutes: float
-    overdue: bool
-    icp_score: float
-    confidence: float
-    mailbox: str
-    rules_fired: tuple[str, ...]
-    failing: tuple[tuple[str, str], ...]  # (check, "rule: kind (where)")
-    draft_version: int
-    subject: str
-    preview: str
-    who: str  # the lead's name and company, for the operator's eyes only
-    searchable: str
-
-
-def queue_entries(session: Session, sla_minutes: float) -> list[QueueEntry]:
-    """The review queue, oldest first, with what an operator needs to choose."""
-    from salesagent_dagster.store import leads
-    from salesagent_dagster.store.models import utc_now
-
-    now = utc_now()
-    entries = []
-    for queued in reviews.review_queue(session):
-        key, decision = queued.partition_key, queued.decision
-        draft = drafts.latest_draft(session, key)
-        enrichment = leads.get_enrichment(session, key)
-        lead = leads.get_lead(session, key)
-        waiting = (now - decision.created_at).total_seconds() / 60
-        failing = tuple(
-            (row.check_name, f"{f['rule']}: {f['kind']} ({f['where']})")
-            for row in drafts.safety_results_for(session, key, draft.version if draft else 0)
-            if not row.passed
-            for f in row.findings
-        )
-        subject, body = (draft.subject, draft.body_text) if draft else ("", "")
-        who = (
-            " ".join(part for part in [lead.first_name, lead.last_name, "·", lead.company] if part)
-            if lead
-            else ""
-        )
-        entries.append(
-            QueueEntry(
-                partition_key=key,
-                waiting_minutes=waiting,
-                overdue=waiting > sla_minutes,
-                icp_score=enrichment.icp_score if enrichment else 0.0,
-                confidence=decision.confidence,
-                mailbox=enrichment.mailbox if enrichment else "",
-                rules_fired=tuple(r["rule"] for r in decision.rules_fired),
-                failing=failing,
-                draft_version=draft.version if draft else 0,
-                subject=subject,
-                preview=" ".join(body.split())[:120],
-                who=who,
-                searchable=" ".join(
-                    [key, subject, body, who, lead.email or "" if lead else ""]
-                ).lower(),
-            )
-        )
-    return entries
-
-
-@dataclass(frozen=True)
-class QueueFilter:
-    mailbox: str = ""
-    rule: str = ""  # a rule the decision fired
-    failing_check: str = ""  # a check that failed; "none": only leads whose checks all pass
-    min_age_minutes: float = 0.0
-    search: str = ""
-
-
-def filter_queue(entries: list[QueueEntry], wanted: QueueFilter) -> list[QueueEntry]:
-    search = wanted.search.strip().lower()
-    checks = {name for entry in entries for name, _ in entry.failing}
-    return [
-        entry
-        for entry in entries
-        if (not wanted.mailbox or entry.mailbox == wanted.mailbox)
-        and (not wanted.rule or wanted.rule in entry.rules_fired)
-        and (
-            not wanted.failing_check
-            or (wanted.failing_check == "none" and not entry.failing)
-            or (
-                wanted.failing_check in checks
-                and any(name == wanted.failing_check for name, _ in entry.failing)
-            )
-        )
-        and entry.waiting_minutes >= wanted.min_age_minutes
-        and (not search or search in entry.searchable)
-    ]

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from salesagent_dagster.domain.send_authorization import HOLD, RULES, Authorization
+from salesagent_dagster.services.operators import shown_reviewer_kind
 from salesagent_dagster.store import audit, deferrals, drafts, reviews, send_ledger
 from salesagent_dagster.store.models import ReviewDecision, utc_now
 
@@ -79,10 +80,19 @@ class HoldResult:
     explanation: str
 
 
-def hold(session: Session, key: str, reviewer: str, reason: str) -> HoldResult:
+def hold(
+    session: Session,
+    key: str,
+    reviewer: str,
+    reason: str,
+    reviewer_kind: str = "declared",
+    identity_proof: str = "",
+) -> HoldResult:
     """Stop lead `key`'s approved first email before it goes: recorded as the reviewer's
-    decision (who, when, why: DESIGN I-8), it undoes the approval until someone approves or
-    edits again. Too late once the send has claimed its ledger row."""
+    decision (who, when, why: DESIGN I-8), it undoes the approval and returns the lead to the
+    review queue until someone approves, edits or rejects it. Too late once the send has
+    claimed its ledger row. The CLI and the desk both hold through here; how the reviewer is
+    known (I-13) is recorded as far as it can be shown (`signed_in` with the desk's proof)."""
     if not reviewer.strip() or not reason.strip():
         return HoldResult(False, "a hold needs the reviewer's name and a reason")
     # First write of the transaction: waits for a claim of this lead's send under way.
@@ -105,7 +115,19 @@ def hold(session: Session, key: str, reviewer: str, reason: str) -> HoldResult:
             reason=reason,
             draft_version=authorization.draft_version,
             overridden_rules=[],
+            reviewer_kind=shown_reviewer_kind(
+                session, key, reviewer, reviewer_kind, identity_proof
+            ),
         ),
     )
     deferrals.clear(session, key)  # nothing is due any more: a new approval sends it
     return HoldResult(True, "held: it will not be sent unless approved again")
+
+
+def waiting_in_window(session: Session, key: str) -> datetime | None:
+    """When lead `key`'s approved first email goes to Gmail, while it waits out the undo
+    window (the desk then offers a hold); None when it is not waiting in one."""
+    row = deferrals.get_deferral(session, key)
+    if row is None or not row.reason.startswith(deferrals.UNDO_WINDOW + ":"):
+        return None
+    return row.next_attempt_at

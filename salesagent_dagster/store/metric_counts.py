@@ -8,12 +8,14 @@ become a label (no PII in metrics). Nothing here writes.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import ColumnElement, Float, case, cast, exists, func, literal, select
-from sqlalchemy.orm import QueryableAttribute, Session, aliased
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from salesagent_dagster.domain.approval_rules import Outcome
+from salesagent_dagster.store import reviews
 from salesagent_dagster.store.deferrals import HELD_BY_KILL_SWITCH
 from salesagent_dagster.store.models import (
     CircuitBreakerRow,
@@ -103,30 +105,54 @@ def _in_range(column: QueryableAttribute[int], ids: IdRange) -> list[ColumnEleme
     return conditions
 
 
-def review_queue_depth(
-    session: Session, from_id: int = 0
-) -> tuple[int, datetime | None, int | None]:
-    """How many leads wait for a person, the oldest one's decision time and its id.
+@dataclass(frozen=True)
+class QueueDepth:
+    count: int
+    oldest: datetime | None  # when its longest-waiting lead began to wait
+    lowest_decision_id: int | None  # the lowest id of a queued never-reviewed lead's decision
+    lowest_review_id: int | None  # the lowest id of a hold that returned a queued lead
 
-    The same predicate as `store.reviews.review_queue` (a test holds them equal), as one
-    COUNT and MIN rather than a row per queued lead. `from_id`: decisions below it are known
-    to be out of the queue (decided, sent or superseded: none comes back, a lead's new
-    decision gets a new id), so only the rest is read."""
-    newer = aliased(SendDecision)
-    count, oldest, lowest = session.execute(
+
+def review_queue_depth(session: Session, from_id: int = 0, from_review_id: int = 0) -> QueueDepth:
+    """How many leads wait for a person and since when, with the lowest ids of each kind.
+
+    The same predicates as `store.reviews.review_queue` (a test holds them equal), as two
+    COUNTs and MINs rather than a row per queued lead. `from_id`: decisions below it are known
+    to be out of the never-reviewed part for good (reviewed, sent or superseded: a lead with a
+    review row never rejoins it, and a new decision gets a new id). `from_review_id`: review
+    rows below it are known not to be a lead's latest hold any more (a later review row
+    superseded it; rows are only added). So each read covers the queue's own span, not history.
+    """
+    fresh_count, fresh_oldest, fresh_lowest = session.execute(
         select(func.count(), func.min(SendDecision.created_at), func.min(SendDecision.id)).where(
             SendDecision.id >= from_id,
             SendDecision.outcome == Outcome.NEEDS_REVIEW.value,
-            # The lead's newest decision: none newer for it (an anti-join on the key's index,
-            # cheaper than a GROUP BY over every decision).
-            ~exists().where(
-                newer.partition_key == SendDecision.partition_key, newer.id > SendDecision.id
-            ),
+            reviews.latest_decision(SendDecision),
             ~exists().where(ReviewDecision.partition_key == SendDecision.partition_key),
-            ~exists().where(SendLedgerEntry.partition_key == SendDecision.partition_key),
+            reviews.nothing_sent(SendDecision.partition_key),
         )
     ).one()
-    return count or 0, _utc(oldest), lowest
+    held_count, held_oldest, held_lowest = session.execute(
+        select(
+            func.count(), func.min(ReviewDecision.created_at), func.min(ReviewDecision.id)
+        ).where(
+            ReviewDecision.id >= from_review_id,
+            reviews.returned_to_review(ReviewDecision),
+            exists().where(SendDecision.partition_key == ReviewDecision.partition_key),
+            reviews.nothing_sent(ReviewDecision.partition_key),
+        )
+    ).one()
+    times = [t for t in (_utc(fresh_oldest), _utc(held_oldest)) if t is not None]
+    return QueueDepth(
+        (fresh_count or 0) + (held_count or 0),
+        min(times) if times else None,
+        fresh_lowest,
+        held_lowest,
+    )
+
+
+def max_review_id(session: Session) -> int | None:
+    return session.scalar(select(func.max(ReviewDecision.id)))
 
 
 def deferred_sends(session: Session) -> dict[str, int]:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from click.testing import CliRunner
+
+from salesagent_dagster.cli import main
 from salesagent_dagster_tests.edge.conftest import edge_context
 from salesagent_dagster_tests.edge.edge_server import call, serving
 
@@ -36,3 +39,11 @@ def test_the_internal_surface_serves_no_public_route(database_url: str, hubspot_
         assert call("GET", f"{url}/healthz").status == 200
     with serving(make, "all") as (url, context):
         assert call("GET", context.outreach.unsubscribe_link("sub_1")).status == 200
+
+
+def test_a_metrics_port_is_only_for_the_public_surface():
+    """The operators' surfaces serve /metrics themselves; a second port there would only
+    duplicate it."""
+    refused = CliRunner().invoke(main, ["serve", "--surface", "internal", "--metrics-port", "9464"])
+    assert refused.exit_code == 2
+    assert "--metrics-port is for the public surface" in refused.output

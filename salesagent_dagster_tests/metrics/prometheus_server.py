@@ -60,19 +60,33 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def scrape_jobs(targets: dict[str, str]) -> list[dict[str, Any]]:
+    """deploy/prometheus/prometheus.yml's jobs named in `targets` (job -> base URL), each
+    pointed at its URL here instead of its compose service: the deploy file's own jobs,
+    paths and names are what the test scrapes."""
+    jobs = yaml.safe_load(SCRAPE_CONFIG.read_text())["scrape_configs"]
+    return [
+        {**job, "static_configs": [{"targets": [targets[job["job_name"]].removeprefix("http://")]}]}
+        for job in jobs
+        if job["job_name"] in targets
+    ]
+
+
 @contextmanager
-def running_prometheus(edge_url: str, rules: Path, workdir: Path) -> Iterator[str]:
-    """Prometheus scraping `edge_url`'s /metrics every second, evaluating `rules` every
-    second, until the block ends; yields its base URL."""
-    target = edge_url.removeprefix("http://")
+def running_prometheus(
+    edge_url: str, rules: Path, workdir: Path, public_metrics_url: str | None = None
+) -> Iterator[str]:
+    """Prometheus scraping `edge_url`'s /metrics (job salesagent_edge) and, when given, the
+    public edge's metrics port (job salesagent_edge_public) every second, evaluating `rules`
+    every second, until the block ends; yields its base URL."""
+    targets = {"salesagent_edge": edge_url}
+    if public_metrics_url:
+        targets["salesagent_edge_public"] = public_metrics_url
     config = {
         "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
         "rule_files": [str(rules)],
-        "scrape_configs": [
-            {"job_name": "salesagent_edge", "metrics_path": "/metrics",
-             "static_configs": [{"targets": [target]}]},
-        ],
-    }  # fmt: skip
+        "scrape_configs": scrape_jobs(targets),
+    }
     config_file = workdir / "prometheus.yml"
     config_file.write_text(yaml.safe_dump(config))
     port = free_port()

@@ -86,6 +86,14 @@ def test_compose_runs_prometheus_alertmanager_and_grafana_on_the_deploy_files():
     edge_job = next(j for j in scrape["scrape_configs"] if j["job_name"] == "salesagent_edge")
     # /metrics lives on the internal surface, whose service is never published.
     assert edge_job["static_configs"][0]["targets"] == ["edge_internal:8081"]
+    # The public edge's own requests: a port apart, exposed to the compose network only.
+    public_job = next(
+        j for j in scrape["scrape_configs"] if j["job_name"] == "salesagent_edge_public"
+    )
+    assert public_job["static_configs"][0]["targets"] == ["edge:9464"]
+    edge = services["edge"]
+    assert edge["command"][-2:] == ["--metrics-port", "9464"] and edge["expose"] == ["9464"]
+    assert edge["ports"] == ["8080:8080"]
     assert "ports" not in services["prometheus"] and "ports" not in services["alertmanager"]
     assert all(p.startswith("127.0.0.1:") for p in services["grafana"]["ports"])
 

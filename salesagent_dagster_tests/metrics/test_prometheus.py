@@ -3,9 +3,14 @@ the target is up, and alerts fire on injected state (a dead letter, an open brea
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from urllib.parse import quote
 
-from salesagent_dagster_tests.metrics.conftest import ServedEdge
+import requests
+
+from salesagent_dagster.local.bench_daemon import free_port, running_edge
+from salesagent_dagster_tests.metrics.conftest import SALT, ServedEdge
 from salesagent_dagster_tests.metrics.prometheus_server import (
     ALERTMANAGER_CONFIG,
     RULES,
@@ -40,16 +45,48 @@ def test_amtool_accepts_the_alertmanager_config():
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
-def test_prometheus_scrapes_the_edge_and_the_alerts_fire(internal_edge: ServedEdge, tmp_path: Path):
+def test_prometheus_scrapes_the_edge_and_the_alerts_fire(
+    internal_edge: ServedEdge, app_db_url: str, tmp_path: Path
+):
     rules = rules_firing_at_once(RULES, tmp_path / "rules.yml")
-    with running_prometheus(internal_edge.url, rules, tmp_path) as prometheus:
+    metrics_port = free_port()
+    env = {**os.environ, "SALESAGENT_DATABASE_URL": app_db_url, "SALESAGENT_HASH_SALT": SALT}
+    options = ("--metrics-port", str(metrics_port))
+    with (
+        # The public surface for real (`salesagent serve`), its request metrics on a port apart.
+        running_edge(env, tmp_path / "public-edge.log", options=options) as (public_url, _),
+        running_prometheus(
+            internal_edge.url, rules, tmp_path, f"http://127.0.0.1:{metrics_port}"
+        ) as prometheus,
+    ):
+        assert requests.get(f"{public_url}/metrics", timeout=5).status_code == 404
+        assert requests.post(f"{public_url}/webhooks/hubspot", data="{}", timeout=5).status_code
         targets = wait_for(
-            lambda: [t for t in api(prometheus, "/api/v1/targets")["activeTargets"]
-                     if t["health"] == "up"],
-            "the edge target up",
+            lambda: (
+                len(up := [t for t in api(prometheus, "/api/v1/targets")["activeTargets"]
+                           if t["health"] == "up"]) == 2
+                and up
+            ),
+            "both edge targets up",
         )  # fmt: skip
-        assert targets[0]["scrapeUrl"] == f"{internal_edge.url}/metrics"
-        assert targets[0]["labels"]["job"] == "salesagent_edge"
+        by_job = {t["labels"]["job"]: t["scrapeUrl"] for t in targets}
+        assert by_job == {
+            "salesagent_edge": f"{internal_edge.url}/metrics",
+            "salesagent_edge_public": f"http://127.0.0.1:{metrics_port}/metrics",
+        }
+        # The public edge's own requests, as Prometheus stored them.
+        public_requests = wait_for(
+            lambda: api(
+                prometheus,
+                "/api/v1/query?query="
+                + quote(
+                    'salesagent_edge_requests_total{job="salesagent_edge_public",'
+                    'route="/webhooks/hubspot"}'
+                ),
+            )["result"],
+            "the public edge's request counter",
+        )
+        assert public_requests[0]["metric"]["surface"] == "public"
 
         def firing() -> dict[str, list[dict]]:
             by_name: dict[str, list[dict]] = {}
@@ -73,5 +110,6 @@ def test_prometheus_scrapes_the_edge_and_the_alerts_fire(internal_edge: ServedEd
         assert "SalesagentReviewQueueOverSla" in alerts
         # Healthy parts raise nothing: the edge answers, the sensor ticked a minute ago.
         assert "SalesagentEdgeDown" not in alerts
+        assert "SalesagentPublicEdgeDown" not in alerts
         assert "SalesagentMetricsSourceDown" not in alerts
         assert "SalesagentEdgeErrorRateHigh" not in alerts

@@ -5,10 +5,8 @@ stop, start again on the same instance and app DB, count (issue 17)."""
 from __future__ import annotations
 
 import time
-from collections import Counter
 
 import pytest
-import requests
 
 from salesagent_dagster.local.bench_daemon import (
     BENCH_DOMAIN,
@@ -17,16 +15,14 @@ from salesagent_dagster.local.bench_daemon import (
     wait_for_delivery,
 )
 from salesagent_dagster.local.demo_seed import add_submission, default_form_id
-from salesagent_dagster.local.sandbox_stack import SANDBOX_SENDER, running_sandbox
+from salesagent_dagster.local.sandbox_stack import running_sandbox
+from salesagent_dagster_tests.recovery.drill_counts import (
+    delivered_among,
+    messages_per_recipient,
+    wait_until,
+)
 
 BURST = 8
-
-
-def _messages_per_recipient(gmail_url: str) -> Counter[str]:
-    mailbox = requests.get(f"{gmail_url}/_admin/state", timeout=10).json()["mailboxes"][
-        SANDBOX_SENDER
-    ]
-    return Counter(str(m.get("to", "")).lower() for m in [*mailbox["drafts"], *mailbox["sent"]])
 
 
 # Two daemon starts and a burst: minutes on a loaded 2-core box, past the suite's 300 s.
@@ -39,17 +35,16 @@ def test_sigterm_to_the_daemon_mid_burst_loses_no_lead_and_sends_nothing_twice()
             for address in sorted(addresses):
                 add_submission(stack.hubspot.url, {"email": address, "firstname": "Stop"}, form_id)
             # Mid-burst: some delivered, the rest queued or in flight when the signal comes.
-            deadline = time.monotonic() + 300
-            while len(set(_messages_per_recipient(stack.gmail.url)) & addresses) < 2:
-                assert time.monotonic() < deadline, (home / "daemon.log").read_text()[-3000:]
-                time.sleep(0.2)
-            before = len(set(_messages_per_recipient(stack.gmail.url)) & addresses)
+            wait_until(
+                lambda: delivered_among(stack.gmail.url, addresses) >= 2, 300, home / "daemon.log"
+            )
+            before = delivered_among(stack.gmail.url, addresses)
             stopped = time.monotonic()
         print(f"\nstopped after {before}/{BURST} delivered, in {time.monotonic() - stopped:.1f} s")
 
         with running_daemon(stack, home):
             delivered = wait_for_delivery(stack.gmail.url, addresses, timeout_s=600)
 
-        counts = _messages_per_recipient(stack.gmail.url)
+        counts = messages_per_recipient(stack.gmail.url)
         assert set(delivered) == addresses, (home / "daemon.log").read_text()[-3000:]
         assert {address: counts[address] for address in addresses} == dict.fromkeys(addresses, 1)

@@ -6,6 +6,7 @@ same state as waiting an hour, without a clock in the test."""
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import timedelta
 
@@ -70,6 +71,11 @@ def test_hold_in_the_window_stops_the_send_until_approved_again(sandbox, dagster
     held = CliRunner().invoke(main, ["review", "hold", key, "--reviewer", "dana", "--reason", "x"])
     assert held.exit_code == 0, held.output
     assert "held" in held.output
+    # Back in the queue, marked held, until someone decides it again.
+    listed = CliRunner().invoke(main, ["review", "list", "--json"])
+    (row,) = json.loads(listed.output)["queue"]
+    assert row["partition_key"] == key and row["held"] == {"by": "dana", "reason": "x"}
+    assert "held by dana: x" in CliRunner().invoke(main, ["review", "list"]).output
     assert isinstance(_deliver_after_the_window(key, monkeypatch), NotApproved)
     assert _delivered(sandbox) == 0
     again = CliRunner().invoke(main, ["review", "hold", key, "--reviewer", "dana", "--reason", "x"])
@@ -80,6 +86,9 @@ def test_hold_in_the_window_stops_the_send_until_approved_again(sandbox, dagster
     )
     assert approved.exit_code == 0, approved.output
     assert _delivered(sandbox) == 1
+    assert json.loads(CliRunner().invoke(main, ["review", "list", "--json"]).output) == {
+        "queue": []
+    }
     assert isinstance(_deliver_after_the_window(key, monkeypatch), Delivered)
     assert _delivered(sandbox) == 1
 

@@ -19,6 +19,7 @@ from dagster import (
 )
 
 from salesagent_dagster.services.dead_letters import failure_of, step_failures
+from salesagent_dagster.services.interrupted_runs import will_be_resumed
 from salesagent_dagster.services.lead_batching import lead_of_step
 from salesagent_dagster.services.run_tags import BATCH_JOB, PARTITION_TAG
 
@@ -119,6 +120,9 @@ def report_dead_letters(context: RunFailureSensorContext) -> None:
     run = context.dagster_run
     if not is_final_failure(run):
         context.log.info(f"run {run.run_id[:8]} failed; the daemon will retry it")
+        return
+    if will_be_resumed(context.instance, run):
+        context.log.info(f"run {run.run_id[:8]} was cut short; resume_interrupted_leads reruns it")
         return
     for report in dead_letter_reports(context.instance, run):
         context.log.warning(report.summary())

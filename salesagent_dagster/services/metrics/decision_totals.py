@@ -3,9 +3,12 @@ every decision per scrape.
 
 Decision rows are never changed: each is added to running sums once, up to the highest id
 the *previous* read saw (an insert can commit after a higher id's; by the next read it has),
-and the rows above are counted fresh. The review queue is read from its oldest member's id
-on: a decision below it has left the queue for good (reviewed, sent or superseded; a new
-decision for the lead gets a new id), so the read covers the queue's own span, not history.
+and the rows above are counted fresh. The review queue is read from its oldest members' ids
+on, one line per kind of member: a never-reviewed lead's decision below the first has left
+the queue for good (reviewed, sent or superseded; a new decision for the lead gets a new id),
+and a hold below the second is no lead's latest review any more (a held lead that was approved
+or rejected again; a new hold gets a new id). So the read covers the queue's own span, not
+history, and a held lead still counts however old its decision is.
 """
 
 from __future__ import annotations
@@ -34,7 +37,9 @@ class DecisionTotals:
         self._folded: Counter[str] = Counter()
         self._folded_up_to = 0
         self._queue_from = 0
+        self._held_from = 0
         self._previous_max: int | None = None
+        self._previous_max_review: int | None = None
         self._lock = threading.Lock()
 
     def read(self, session: Session) -> DecisionFigures:
@@ -47,11 +52,21 @@ class DecisionTotals:
             outcomes = self._folded + Counter(
                 metric_counts.decisions_by_outcome(session, (self._folded_up_to, None))
             )
-            depth, oldest, lowest = metric_counts.review_queue_depth(session, self._queue_from)
-            # Next time start at the oldest queued decision, and never above the ids the
-            # previous read saw (this read's may still have an uncommitted gap below them).
-            seen = self._previous_max if self._previous_max is not None else 0
-            line = seen + 1 if lowest is None else min(lowest, seen + 1)
-            self._queue_from = max(self._queue_from, line)
-            self._previous_max = max_id
-            return DecisionFigures(dict(outcomes), depth, oldest)
+            max_review = metric_counts.max_review_id(session)
+            queue = metric_counts.review_queue_depth(session, self._queue_from, self._held_from)
+            self._queue_from = _next_line(
+                self._queue_from, queue.lowest_decision_id, self._previous_max
+            )
+            self._held_from = _next_line(
+                self._held_from, queue.lowest_review_id, self._previous_max_review
+            )
+            self._previous_max, self._previous_max_review = max_id, max_review
+            return DecisionFigures(dict(outcomes), queue.count, queue.oldest)
+
+
+def _next_line(line: int, lowest_queued: int | None, previous_max: int | None) -> int:
+    """Where the next read starts: at the oldest queued row, and never above the ids the
+    previous read saw (this read's may still have an uncommitted gap below them)."""
+    seen = previous_max if previous_max is not None else 0
+    candidate = seen + 1 if lowest_queued is None else min(lowest_queued, seen + 1)
+    return max(line, candidate)
