@@ -1,0 +1,165 @@
+"""The forking launcher's lifecycle on a tiny code location of its own (one op that naps),
+launched from this process as the daemon's run queue would: terminate cancels a forked run; a
+code change on disk starts a fresh zygote, and the run executes the new code; a code location
+the zygote cannot fork from (a thread started at import) is launched through the code server
+instead, and the run still succeeds. Real processes throughout: the code server, the zygote,
+the forked workers."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+from dagster import DagsterInstance, DagsterRunStatus
+from dagster._core.storage.dagster_run import DagsterRun
+from dagster._core.storage.tags import GRPC_INFO_TAG
+from dagster._core.test_utils import create_run_for_test
+from dagster._core.workspace.context import WorkspaceProcessContext
+from dagster._core.workspace.load_target import WorkspaceFileTarget
+
+from salesagent_dagster.run_launcher.worker_identity import RUN_WORKER_TAG, WorkerIdentity
+from salesagent_dagster.run_launcher.zygote import READY_LOG_PREFIX
+from salesagent_dagster_tests.run_launcher.daemon_harness import FORKING_LAUNCHER
+
+LOCATION = "napping"
+CODE = """
+import os, threading, time
+from pathlib import Path
+from dagster import Definitions, in_process_executor, job, op
+
+VERSION = {version}
+if os.environ.get("NAPPING_THREAD_AT_IMPORT"):
+    threading.Thread(target=time.sleep, args=(3600,), daemon=True).start()
+
+@op
+def nap():
+    Path(os.environ["NAPPING_OUTPUT"]).write_text(str(VERSION))
+    deadline = time.monotonic() + float(os.environ.get("NAPPING_SECONDS", "0"))
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+
+@job(executor_def=in_process_executor)
+def napping_job():
+    nap()
+
+defs = Definitions(jobs=[napping_job])
+"""
+
+
+@dataclass
+class Napping:
+    instance: DagsterInstance
+    workspace: WorkspaceProcessContext
+    code: Path
+    output: Path
+
+    def launch(self) -> DagsterRun:
+        context = self.workspace.create_request_context()
+        location = context.get_code_location(LOCATION)
+        (repository,) = location.get_repositories().values()
+        remote_job = repository.get_full_job("napping_job")
+        run = create_run_for_test(
+            self.instance,
+            "napping_job",
+            remote_job_origin=remote_job.get_remote_origin(),
+            job_code_origin=remote_job.get_python_origin(),
+        )
+        return self.instance.launch_run(run.run_id, context)
+
+    def wait_for(self, run_id: str, predicate, timeout_s: float = 120) -> DagsterRun:  # type: ignore[no-untyped-def]
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            run = self.instance.get_run_by_id(run_id)
+            if run is not None and predicate(run):
+                return run
+            time.sleep(0.05)
+        raise AssertionError(
+            f"run {run_id} did not get there: {self.instance.get_run_by_id(run_id)}"
+        )
+
+    def finished(self, run_id: str) -> DagsterRun:
+        return self.wait_for(run_id, lambda run: run.is_finished)
+
+
+@contextmanager
+def napping_location(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Napping]:
+    code = tmp_path / "napping.py"
+    code.write_text(CODE.format(version=1))
+    workspace_file = tmp_path / "workspace.yaml"
+    entry = {
+        "relative_path": str(code),
+        "location_name": LOCATION,
+        "working_directory": str(tmp_path),
+    }
+    workspace_file.write_text(yaml.safe_dump({"load_from": [{"python_file": entry}]}))
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text(
+        yaml.safe_dump({"run_launcher": FORKING_LAUNCHER, "telemetry": {"enabled": False}})
+    )
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    monkeypatch.setenv("NAPPING_OUTPUT", str(tmp_path / "output"))
+    with (
+        DagsterInstance.from_config(str(home)) as instance,
+        WorkspaceProcessContext(instance, WorkspaceFileTarget([str(workspace_file)])) as workspace,
+    ):
+        try:
+            yield Napping(instance, workspace, code, tmp_path / "output")
+        finally:
+            instance.run_launcher.dispose()
+
+
+@pytest.mark.timeout(300)
+def test_terminate_cancels_a_forked_run(tmp_path, monkeypatch):
+    monkeypatch.setenv("NAPPING_SECONDS", "120")
+    with napping_location(tmp_path, monkeypatch) as napping:
+        run = napping.launch()
+        started = napping.wait_for(
+            run.run_id, lambda r: r.status == DagsterRunStatus.STARTED and napping.output.exists()
+        )
+        worker = WorkerIdentity.from_tag_value(started.tags[RUN_WORKER_TAG])
+        assert napping.instance.run_launcher.terminate(run.run_id)
+        assert napping.finished(run.run_id).status == DagsterRunStatus.CANCELED
+        assert worker is not None
+        deadline = time.monotonic() + 30
+        while worker.is_alive():  # reaped by the zygote, not left a zombie
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+
+
+@pytest.mark.timeout(300)
+def test_a_code_change_starts_a_fresh_zygote_that_runs_the_new_code(tmp_path, monkeypatch, capfd):
+    with napping_location(tmp_path, monkeypatch) as napping:
+        first = napping.launch()
+        assert napping.finished(first.run_id).status == DagsterRunStatus.SUCCESS
+        assert napping.output.read_text() == "1"
+
+        napping.code.write_text(CODE.format(version=2))
+        os.utime(napping.code, (time.time() + 1, time.time() + 1))  # past a coarse clock
+        second = napping.finished(napping.launch().run_id)
+        assert second.status == DagsterRunStatus.SUCCESS
+        assert napping.output.read_text() == "2"
+        assert RUN_WORKER_TAG in second.tags
+    ready = [line for line in capfd.readouterr().err.splitlines() if READY_LOG_PREFIX in line]
+    assert len(ready) == 2, ready
+
+
+@pytest.mark.timeout(300)
+def test_a_location_the_zygote_cannot_fork_from_is_launched_through_the_code_server(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setenv("NAPPING_THREAD_AT_IMPORT", "1")
+    with napping_location(tmp_path, monkeypatch) as napping:
+        run = napping.launch()
+        finished = napping.finished(run.run_id)
+        messages = [entry.message for entry in napping.instance.all_logs(run.run_id)]
+    assert finished.status == DagsterRunStatus.SUCCESS
+    assert GRPC_INFO_TAG in finished.tags and RUN_WORKER_TAG not in finished.tags
+    (why,) = [m for m in messages if "Forking run launcher:" in m]
+    assert "threads running after warm-up" in why
