@@ -41,7 +41,7 @@ ALLOWED: dict[str, set[str]] = {
     },
     "local": {
         "domain", "store", "resources", "settings", "services", "observability", "sandbox",
-        "defs", "definitions", "code_locations", "edge",
+        "defs", "definitions", "code_locations", "edge", "run_launcher",
     },
     "code_locations": {"defs", "settings", "observability", "resources", "services"},
     "definitions": {"code_locations", "observability"},

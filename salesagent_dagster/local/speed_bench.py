@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import statistics
 import subprocess
 import sys
@@ -44,6 +45,7 @@ from salesagent_dagster.local.demo_seed import add_submission, default_form_id
 from salesagent_dagster.local.instance import REPO_ROOT
 from salesagent_dagster.local.processes import running_group
 from salesagent_dagster.local.sandbox_stack import SandboxStack, running_sandbox
+from salesagent_dagster.run_launcher.zygote import WORKER_EXIT_LOG_PREFIX
 
 GAP_MAX_SECONDS = 5.0  # the floor bench's --gap-max
 LEAD_TIMEOUT_SECONDS = 120
@@ -60,6 +62,9 @@ class BenchFigures:
     burst_seconds: float = 0.0
     burst_cpu_seconds: float = 0.0
     timed_out: int = 0
+    # Each forked run worker's own CPU in the burst (its rusage, as the zygote reaped it);
+    # empty when runs were not forked (the default launcher, or the forking one's fallback).
+    forked_worker_cpu_s: list[float] = field(default_factory=list)
 
     @property
     def leads_per_minute(self) -> float:
@@ -89,6 +94,7 @@ def run_bench(
             stack.hubspot.use_workflow_webhook(None)
         addresses = {f"burst-{index}@{BENCH_DOMAIN}" for index in range(burst)}
         cpu_before = processes_cpu_seconds(processes.pids)
+        log_offset = _size(home / "daemon.log")
         started = time.time()
         for address in sorted(addresses):
             add_submission(stack.hubspot.url, {"email": address, "firstname": "Burst"}, form_id)
@@ -97,7 +103,23 @@ def run_bench(
         finished = max(delivered.values(), default=time.time())
         figures.timed_out += len(addresses) - len(delivered)
         figures.burst_size, figures.burst_seconds = len(delivered), finished - started
+        figures.forked_worker_cpu_s = forked_worker_cpu(home / "daemon.log", log_offset)
     return figures
+
+
+def _size(path: Path) -> int:
+    return path.stat().st_size if path.exists() else 0
+
+
+def forked_worker_cpu(daemon_log: Path, offset: int) -> list[float]:
+    """CPU seconds of each forked run worker the zygote reaped after `offset` of the log."""
+    with daemon_log.open("rb") as log:
+        log.seek(offset)
+        text = log.read().decode(errors="replace")
+    return [
+        float(match.group(1))
+        for match in re.finditer(re.escape(WORKER_EXIT_LOG_PREFIX) + r": .* cpu ([0-9.]+) s", text)
+    ]
 
 
 @dataclass(frozen=True)
@@ -162,6 +184,12 @@ def format_figures(figures: BenchFigures) -> str:
         f"{figures.leads_per_minute:.1f} leads/min, {figures.cpu_per_lead:.2f} CPU-s per lead "
         "(daemon, code servers, run workers, webserver, edge)   (target >= 60 leads/min)"
     )
+    if figures.forked_worker_cpu_s:
+        worker = figures.forked_worker_cpu_s
+        lines.append(
+            f"forked run workers: {len(worker)} in the burst, CPU per worker median "
+            f"{statistics.median(worker):.2f} s, max {max(worker):.2f} s (their rusage)"
+        )
     if figures.timed_out:
         lines.append(f"timed out: {figures.timed_out} leads never reached Gmail")
     return "\n".join(lines)
@@ -176,6 +204,8 @@ def script_lines(figures: BenchFigures) -> list[str]:
     ]
     lines.append(f"burst {figures.leads_per_minute:.1f} leads/min")
     lines.append(f"cpu per lead {figures.cpu_per_lead:.3f} s")
+    if figures.forked_worker_cpu_s:
+        lines.append(f"forked worker cpu {statistics.median(figures.forked_worker_cpu_s):.3f} s")
     return lines
 
 
