@@ -29,13 +29,21 @@ from typing import NoReturn
 
 from salesagent_dagster.run_launcher.worker_identity import RUN_WORKER_TAG, WorkerIdentity
 
+GO = b"g"
 
-def run_forked_worker(run_id: str, serialized_instance_ref: str, close_fds: list[int]) -> NoReturn:
-    """The child's whole life after `os.fork()`: never returns to the zygote's loop."""
+
+def run_forked_worker(
+    run_id: str, serialized_instance_ref: str, go_fd: int, close_fds: list[int]
+) -> NoReturn:
+    """The child's whole life after `os.fork()`: never returns to the zygote's loop.
+
+    It waits for GO on `go_fd` first: the launcher sends "go" only once it knows this pid,
+    and end of file (the launcher gave up on the zygote, or the zygote died) means the run
+    may be launched another way, so this child must end without running it."""
     code = 1
     try:
         _detach(close_fds)
-        code = execute_run(run_id, serialized_instance_ref)
+        code = execute_run(run_id, serialized_instance_ref) if _wait_for_go(go_fd) else 0
     except BaseException:  # the child must end here whatever happened
         traceback.print_exc()
     finally:
@@ -45,6 +53,13 @@ def run_forked_worker(run_id: str, serialized_instance_ref: str, close_fds: list
                 stream.flush()
         # Not sys.exit: atexit handlers the zygote's imports registered are the zygote's.
         os._exit(code)
+
+
+def _wait_for_go(go_fd: int) -> bool:
+    try:
+        return os.read(go_fd, len(GO)) == GO
+    finally:
+        os.close(go_fd)
 
 
 def execute_run(run_id: str, serialized_instance_ref: str) -> int:

@@ -16,7 +16,9 @@ breaks either rule (Sentry's transport thread, an engine connected at import) th
 why and exits, and the launcher falls back to the default launcher.
 
 Then it serves: each request forks a child that runs `worker.run_forked_worker`; the zygote
-answers the child's pid and reaps its children (logging each one's CPU from its rusage, which
+answers the child's pid, starts the child when the launcher says "go" (so that a launcher
+that got no answer can fall back to the code server without the run also starting here), and
+reaps its children (logging each one's CPU from its rusage, which
 the bench reads). When the channel closes (the launcher disposed, retired this zygote for
 fresher code, or its process died) it takes no more runs, waits for the ones in flight, and
 exits, so no worker is left a zombie.
@@ -40,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from salesagent_dagster.run_launcher.channel import Channel, ChannelClosed
-from salesagent_dagster.run_launcher.worker import run_forked_worker
+from salesagent_dagster.run_launcher.worker import GO, run_forked_worker
 
 WORKER_EXIT_LOG_PREFIX = "salesagent zygote: run worker exited"
 READY_LOG_PREFIX = "salesagent zygote: ready"
@@ -169,7 +171,9 @@ def project_files() -> list[str]:
 
 
 def serve(channel: Channel) -> None:
+    """Fork a worker per request; start it on the launcher's "go" (see `worker`)."""
     children: dict[int, str] = {}
+    waiting: dict[int, int] = {}  # pid -> the write end of its go pipe
     control_fd = channel.sock.fileno()
     while True:
         _reap(children, block=False)
@@ -181,15 +185,30 @@ def serve(channel: Channel) -> None:
             request = channel.receive(None)
         except ChannelClosed:
             break
+        if "go" in request:
+            go_fd = waiting.pop(int(request["go"]), None)
+            if go_fd is not None:
+                os.write(go_fd, GO)
+                os.close(go_fd)
+            continue
+        go_read, go_write = os.pipe()
         pid = os.fork()
         if pid == 0:
-            run_forked_worker(request["run_id"], request["instance_ref"], [control_fd])
+            os.close(go_write)
+            run_forked_worker(
+                request["run_id"], request["instance_ref"], go_read,
+                close_fds=[control_fd, *waiting.values()],
+            )  # fmt: skip
+        os.close(go_read)
         children[pid] = str(request["run_id"])
+        waiting[pid] = go_write
         try:
             channel.send({"pid": pid})
         except ChannelClosed:
             break
     channel.close()
+    for go_fd in waiting.values():
+        os.close(go_fd)  # never told to go: those workers end without running anything
     while children:
         _reap(children, block=True)
 

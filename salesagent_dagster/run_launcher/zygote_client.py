@@ -80,10 +80,13 @@ class ZygoteClient:
             raise ZygoteUnavailable(f"zygote exited with {self.process.returncode}")
         try:
             self.channel.send({"run_id": run_id, "instance_ref": serialized_instance_ref})
-            answer = self.channel.receive(timeout_s)
+            pid = int(self.channel.receive(timeout_s)["pid"])
+            # Only now may the worker start: had the answer not come, the caller retires this
+            # zygote (closing the channel ends a worker still waiting) and falls back safely.
+            self.channel.send({"go": pid})
         except ChannelClosed as error:
             raise ZygoteUnavailable(f"zygote stopped answering: {error}") from error
-        return int(answer["pid"])
+        return pid
 
     def is_fresh(self) -> bool:
         """Alive, and no file it loaded changed since it began loading."""

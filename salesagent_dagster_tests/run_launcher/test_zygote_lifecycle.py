@@ -22,9 +22,11 @@ from dagster._core.storage.tags import GRPC_INFO_TAG
 from dagster._core.test_utils import create_run_for_test
 from dagster._core.workspace.context import WorkspaceProcessContext
 from dagster._core.workspace.load_target import WorkspaceFileTarget
+from dagster._serdes import serialize_value
 
 from salesagent_dagster.run_launcher.worker_identity import RUN_WORKER_TAG, WorkerIdentity
 from salesagent_dagster.run_launcher.zygote import READY_LOG_PREFIX
+from salesagent_dagster.run_launcher.zygote_client import ZygoteClient
 from salesagent_dagster_tests.run_launcher.daemon_harness import FORKING_LAUNCHER
 
 LOCATION = "napping"
@@ -59,18 +61,21 @@ class Napping:
     code: Path
     output: Path
 
-    def launch(self) -> DagsterRun:
-        context = self.workspace.create_request_context()
-        location = context.get_code_location(LOCATION)
+    def create_run(self) -> DagsterRun:
+        location = self.workspace.create_request_context().get_code_location(LOCATION)
         (repository,) = location.get_repositories().values()
         remote_job = repository.get_full_job("napping_job")
-        run = create_run_for_test(
+        return create_run_for_test(
             self.instance,
             "napping_job",
             remote_job_origin=remote_job.get_remote_origin(),
             job_code_origin=remote_job.get_python_origin(),
         )
-        return self.instance.launch_run(run.run_id, context)
+
+    def launch(self) -> DagsterRun:
+        """As the daemon's run queue does: the instance's launcher, with a workspace."""
+        run = self.create_run()
+        return self.instance.launch_run(run.run_id, self.workspace.create_request_context())
 
     def wait_for(self, run_id: str, predicate, timeout_s: float = 120) -> DagsterRun:  # type: ignore[no-untyped-def]
         deadline = time.monotonic() + timeout_s
@@ -163,3 +168,26 @@ def test_a_location_the_zygote_cannot_fork_from_is_launched_through_the_code_ser
     assert GRPC_INFO_TAG in finished.tags and RUN_WORKER_TAG not in finished.tags
     (why,) = [m for m in messages if "Forking run launcher:" in m]
     assert "threads running after warm-up" in why
+
+
+@pytest.mark.timeout(300)
+def test_a_forked_worker_never_told_to_go_ends_without_running_the_run(
+    tmp_path, monkeypatch, capfd
+):
+    """The launcher falls back to the code server when the zygote's answer does not come; a
+    worker the zygote forked meanwhile must then not run the run as well."""
+    with napping_location(tmp_path, monkeypatch) as napping:
+        run = napping.create_run()
+        origin = run.job_code_origin.repository_origin  # type: ignore[union-attr]
+        instance_ref = serialize_value(napping.instance.get_ref())
+        zygote = ZygoteClient.start(
+            origin.executable_path, LOCATION, serialize_value(origin), instance_ref, 120
+        )
+        zygote.channel.send({"run_id": run.run_id, "instance_ref": instance_ref})
+        pid = int(zygote.channel.receive(30)["pid"])
+        zygote.retire()  # no "go": as a launcher that gave up waiting
+        assert zygote.process.wait(60) == 0
+        unstarted = napping.instance.get_run_by_id(run.run_id)
+    assert unstarted is not None and unstarted.status == DagsterRunStatus.NOT_STARTED
+    assert not napping.output.exists()
+    assert f"pid {pid} run {run.run_id} status 0" in capfd.readouterr().err
