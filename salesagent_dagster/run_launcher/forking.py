@@ -13,6 +13,7 @@ worker starts with all of that already done.
       config:                       # all optional
         zygote_ready_timeout_seconds: 120
         retry_failed_zygote_seconds: 300
+        preload_modules: [hubspot.crm.owners]   # imported lazily during runs: import once
 
 What differs from `DefaultRunLauncher`, and why that is acceptable on one machine:
 
@@ -86,10 +87,12 @@ class ForkingRunLauncher(RunLauncher, ConfigurableClass):
         inst_data: ConfigurableClassData | None = None,
         zygote_ready_timeout_seconds: int = 120,
         retry_failed_zygote_seconds: int = 300,
+        preload_modules: list[str] | None = None,
     ) -> None:
         self._inst_data = inst_data
         self._ready_timeout_s = float(zygote_ready_timeout_seconds)
         self._retry_failed_s = float(retry_failed_zygote_seconds)
+        self._preload_modules = list(preload_modules or [])
         self._zygotes: dict[str, ZygoteClient] = {}
         self._failures: dict[str, _Failure] = {}
         self._retired: list[ZygoteClient] = []
@@ -117,6 +120,14 @@ class ForkingRunLauncher(RunLauncher, ConfigurableClass):
                 default_value=300,
                 description="After a zygote failed to load, launch through the code server "
                 "for this long before trying a zygote again.",
+            ),
+            "preload_modules": Field(
+                [str],
+                is_required=False,
+                default_value=[],
+                description="Modules the code imports lazily while a run executes, imported "
+                "once in the zygote instead of in every worker. A module that fails to import "
+                "fails the zygote (and launches fall back to the code server).",
             ),
         }
 
@@ -162,7 +173,7 @@ class ForkingRunLauncher(RunLauncher, ConfigurableClass):
             location = run.remote_job_origin.location_name if run.remote_job_origin else ""
             zygote = ZygoteClient.start(
                 repository_origin.executable_path, location, key, instance_ref,
-                self._ready_timeout_s,
+                self._ready_timeout_s, self._preload_modules,
             )  # fmt: skip
             self._zygotes[key] = zygote
             self._failures.pop(key, None)

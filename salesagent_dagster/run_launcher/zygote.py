@@ -5,7 +5,9 @@ only for `ps`). The launcher sends its spec over the channel (the repository ori
 instance ref, both Dagster-serialized; not on the command line, where an instance ref's
 database password would be visible to `ps`). The zygote then imports Dagster, the modules a
 run worker needs and the instance's storage classes, and builds the code location's
-Definitions once: the ~1.5 CPU-s that a fresh run worker spends before its first step. It
+Definitions once: the ~1.5 CPU-s that a fresh run worker spends before its first step; and the
+launcher's `preload_modules`, what the code imports lazily while a run executes (a client's
+API modules), so that each worker does not import them again. It
 answers with the project files it loaded (the launcher restarts it when one changes).
 
 Fork safety is checked, not assumed: after warm-up no thread may be running but this one and
@@ -61,6 +63,13 @@ _RUN_WORKER_MODULES = (
     "dagster._core.storage.runs.sqlite.sqlite_run_storage",
     "dagster._core.storage.event_log.sqlite.sqlite_event_log",
     "dagster._core.storage.schedules.sqlite.sqlite_schedule_storage",
+    "dagster._core.execution.plan.active",
+    "dagster._core.instance.factory",
+    "dagster._core.storage.migration.utils",
+    "dagster._core.system_config.composite_descent",
+    # The filesystem IO manager's paths.
+    "upath.implementations.local",
+    "fsspec.implementations.local",
 )
 
 
@@ -105,7 +114,8 @@ def warm_up(spec: dict[str, Any]) -> None:
     origin = deserialize_value(spec["repository_origin"], RepositoryPythonOrigin)
     recon_repository_from_origin(origin).get_definition()
     instance_ref = deserialize_value(spec["instance_ref"], InstanceRef)
-    for name in [*_RUN_WORKER_MODULES, *_storage_modules(instance_ref)]:
+    preload = [str(name) for name in spec.get("preload_modules", [])]
+    for name in [*_RUN_WORKER_MODULES, *_storage_modules(instance_ref), *preload]:
         importlib.import_module(name)
     # The worker's own entry point, so that a Dagster upgrade that moved it fails here.
     from dagster._cli.api import _execute_run_command_body  # noqa: F401

@@ -39,6 +39,7 @@ class ZygoteClient:
         serialized_repository_origin: str,
         serialized_instance_ref: str,
         ready_timeout_s: float,
+        preload_modules: list[str] | None = None,
     ) -> ZygoteClient:
         """Start a zygote with `executable` (the code location's Python) and wait until it has
         loaded the code location; ZygoteUnavailable, with its reason, if it cannot."""
@@ -61,6 +62,7 @@ class ZygoteClient:
                 {
                     "repository_origin": serialized_repository_origin,
                     "instance_ref": serialized_instance_ref,
+                    "preload_modules": preload_modules or [],
                 }
             )
             ready = client.channel.receive(ready_timeout_s)
