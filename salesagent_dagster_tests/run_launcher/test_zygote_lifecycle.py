@@ -8,6 +8,7 @@ the forked workers."""
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -191,3 +192,32 @@ def test_a_forked_worker_never_told_to_go_ends_without_running_the_run(
     assert unstarted is not None and unstarted.status == DagsterRunStatus.NOT_STARTED
     assert not napping.output.exists()
     assert f"pid {pid} run {run.run_id} status 0" in capfd.readouterr().err
+
+
+def _event_shape(instance: DagsterInstance, run_id: str) -> list[tuple[str, str]]:
+    """Each Dagster event's type, and an engine event's message without its numbers (pids,
+    durations): what must not differ between a forked worker and the code server's."""
+    shape = []
+    for entry in instance.all_logs(run_id):
+        event = entry.dagster_event
+        if event is None or "Forking run launcher:" in entry.message:
+            continue
+        message = re.sub(r"[0-9.]+", "N", entry.message) if event.is_engine_event else ""
+        shape.append((event.event_type_value, message))
+    return shape
+
+
+@pytest.mark.timeout(300)
+def test_a_forked_run_writes_the_events_a_code_server_run_writes(tmp_path, monkeypatch):
+    with napping_location(tmp_path, monkeypatch) as napping:
+        forked = napping.finished(napping.launch().run_id)
+        # A zygote started from now on refuses (a thread at import): the next launch, after a
+        # code change retires the warm one, goes through the code server.
+        monkeypatch.setenv("NAPPING_THREAD_AT_IMPORT", "1")
+        os.utime(napping.code, (time.time() + 1, time.time() + 1))
+        served = napping.finished(napping.launch().run_id)
+        assert RUN_WORKER_TAG in forked.tags and GRPC_INFO_TAG in served.tags
+        assert forked.status == served.status == DagsterRunStatus.SUCCESS
+        assert _event_shape(napping.instance, forked.run_id) == _event_shape(
+            napping.instance, served.run_id
+        )
