@@ -75,7 +75,7 @@ _FORK_ANSWER_TIMEOUT_S = 30.0
 
 @dataclass
 class _Failure:
-    reason: str
+    error: ZygoteUnavailable
     at: float
 
 
@@ -154,7 +154,7 @@ class ForkingRunLauncher(RunLauncher, ConfigurableClass):
                 zygote.fork_run(run.run_id, instance_ref, _FORK_ANSWER_TIMEOUT_S)
         except ZygoteUnavailable as error:
             with self._lock:
-                self._forget(key, str(error))
+                self._forget(key, error)
             self._launch_through_code_server(context, str(error))
 
     def _zygote_for(
@@ -168,9 +168,19 @@ class ForkingRunLauncher(RunLauncher, ConfigurableClass):
             zygote = None
         if zygote is None:
             failure = self._failures.get(key)
-            if failure and time.time() - failure.at < self._retry_failed_s:
-                raise ZygoteUnavailable(f"zygote failed recently: {failure.reason}")
+            if (
+                failure
+                and time.time() - failure.at < self._retry_failed_s
+                and not failure.error.files_changed()
+            ):
+                raise failure.error
             location = run.remote_job_origin.location_name if run.remote_job_origin else ""
+            # The same location under another origin (its workspace entry changed): that
+            # zygote will not be asked again.
+            for other in [
+                k for k, z in self._zygotes.items() if location and z.location == location
+            ]:
+                self._retire(self._zygotes.pop(other))
             zygote = ZygoteClient.start(
                 repository_origin.executable_path, location, key, instance_ref,
                 self._ready_timeout_s, self._preload_modules,
@@ -179,11 +189,12 @@ class ForkingRunLauncher(RunLauncher, ConfigurableClass):
             self._failures.pop(key, None)
         return zygote
 
-    def _forget(self, key: str, reason: str) -> None:
+    def _forget(self, key: str, error: ZygoteUnavailable) -> None:
         zygote = self._zygotes.pop(key, None)
         if zygote is not None:
             self._retire(zygote)
-        self._failures[key] = _Failure(reason=reason, at=time.time())
+        if key not in self._failures or self._failures[key].error is not error:
+            self._failures[key] = _Failure(error=error, at=time.time())
 
     def _retire(self, zygote: ZygoteClient) -> None:
         zygote.retire()

@@ -92,7 +92,15 @@ def main(argv: list[str] | None = None) -> int:
         check_fork_safe(args.control_fd)
     except Exception as error:  # any failure means: fall back, and say why
         traceback.print_exc()
-        channel.send({"ready": False, "error": f"{type(error).__name__}: {error}"})
+        channel.send(
+            {
+                "ready": False,
+                "error": f"{type(error).__name__}: {error}",
+                # So that the launcher tries again once one of them changes (a fix saved).
+                "loaded_at": loaded_at,
+                "files": project_files(),
+            }
+        )
         return 1
     gc.collect()
     gc.freeze()  # what warm-up built stays out of every child's collections (and its pages shared)

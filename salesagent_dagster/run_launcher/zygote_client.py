@@ -21,13 +21,36 @@ ZYGOTE_MODULE = "salesagent_dagster.run_launcher.zygote"
 
 
 class ZygoteUnavailable(Exception):
-    """The zygote could not start, could not load the code location, or stopped answering."""
+    """The zygote could not start, could not load the code location, or stopped answering.
+
+    `files` and `loaded_at`: what a zygote that could not load had loaded, and when it began,
+    so that the launcher can try again as soon as one of those files changes."""
+
+    def __init__(self, reason: str, files: list[str] | None = None, loaded_at: float = 0.0):
+        super().__init__(reason)
+        self.files = files or []
+        self.loaded_at = loaded_at
+
+    def files_changed(self) -> bool:
+        return bool(self.files) and any_changed_since(self.files, self.loaded_at)
+
+
+def any_changed_since(files: list[str], since: float) -> bool:
+    """A file modified at or after `since`, or gone."""
+    for path in files:
+        try:
+            if os.stat(path).st_mtime >= since:
+                return True
+        except OSError:
+            return True
+    return False
 
 
 @dataclass
 class ZygoteClient:
     process: subprocess.Popen[bytes]
     channel: Channel
+    location: str = ""
     files: list[str] = field(default_factory=list)
     loaded_at: float = 0.0
 
@@ -56,7 +79,7 @@ class ZygoteClient:
             raise ZygoteUnavailable(f"could not start {executable}: {error}") from error
         finally:
             theirs.close()
-        client = cls(process=process, channel=Channel(ours))
+        client = cls(process=process, channel=Channel(ours), location=location_name)
         try:
             client.channel.send(
                 {
@@ -71,7 +94,11 @@ class ZygoteClient:
             raise ZygoteUnavailable(f"zygote did not load: {error}") from error
         if not ready.get("ready"):
             client.retire()
-            raise ZygoteUnavailable(f"zygote could not load: {ready.get('error')}")
+            raise ZygoteUnavailable(
+                f"zygote could not load: {ready.get('error')}",
+                files=[str(path) for path in ready.get("files", [])],
+                loaded_at=float(ready.get("loaded_at", 0.0)),
+            )
         client.files = [str(path) for path in ready.get("files", [])]
         client.loaded_at = float(ready["loaded_at"])
         return client
@@ -92,15 +119,7 @@ class ZygoteClient:
 
     def is_fresh(self) -> bool:
         """Alive, and no file it loaded changed since it began loading."""
-        if self.process.poll() is not None:
-            return False
-        for path in self.files:
-            try:
-                if os.stat(path).st_mtime >= self.loaded_at:
-                    return False
-            except OSError:
-                return False
-        return True
+        return self.process.poll() is None and not any_changed_since(self.files, self.loaded_at)
 
     def retire(self) -> None:
         """Close the channel: the zygote takes no more runs, waits for its workers and exits

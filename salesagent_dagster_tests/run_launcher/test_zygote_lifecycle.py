@@ -165,10 +165,17 @@ def test_a_location_the_zygote_cannot_fork_from_is_launched_through_the_code_ser
         run = napping.launch()
         finished = napping.finished(run.run_id)
         messages = [entry.message for entry in napping.instance.all_logs(run.run_id)]
-    assert finished.status == DagsterRunStatus.SUCCESS
-    assert GRPC_INFO_TAG in finished.tags and RUN_WORKER_TAG not in finished.tags
-    (why,) = [m for m in messages if "Forking run launcher:" in m]
-    assert "threads running after warm-up" in why
+        assert finished.status == DagsterRunStatus.SUCCESS
+        assert GRPC_INFO_TAG in finished.tags and RUN_WORKER_TAG not in finished.tags
+        (why,) = [m for m in messages if "Forking run launcher:" in m]
+        assert "threads running after warm-up" in why
+
+        # Fixed and saved: the next launch tries a zygote again, without waiting out the
+        # retry interval, and is forked.
+        monkeypatch.delenv("NAPPING_THREAD_AT_IMPORT")
+        os.utime(napping.code, (time.time() + 1, time.time() + 1))
+        fixed = napping.finished(napping.launch().run_id)
+        assert fixed.status == DagsterRunStatus.SUCCESS and RUN_WORKER_TAG in fixed.tags
 
 
 @pytest.mark.timeout(300)
