@@ -36,7 +36,8 @@ What differs from `DefaultRunLauncher`, and why that is acceptable on one machin
 What it falls back on: if the run has no code origin, or the zygote cannot start, cannot load
 the code location, is not fork-safe, or stops answering, the run is launched by
 `DefaultRunLauncher` through the code server (an engine event on the run says why). A zygote
-that failed is not tried again for `retry_failed_zygote_seconds` or until its files change.
+that could not load is not tried again for `retry_failed_zygote_seconds` or until one of its
+files changes; one that went away after loading is replaced at the next launch.
 
 No resume (`supports_resume_run` is False): a run whose worker died is failed by run
 monitoring and re-run by run retries, as a new run; the never-twice send ledger (DESIGN I-1)
@@ -193,7 +194,8 @@ class ForkingRunLauncher(RunLauncher, ConfigurableClass):
         zygote = self._zygotes.pop(key, None)
         if zygote is not None:
             self._retire(zygote)
-        if key not in self._failures or self._failures[key].error is not error:
+        known = self._failures.get(key)
+        if error.load_failed and (known is None or known.error is not error):
             self._failures[key] = _Failure(error=error, at=time.time())
 
     def _retire(self, zygote: ZygoteClient) -> None:

@@ -23,13 +23,22 @@ ZYGOTE_MODULE = "salesagent_dagster.run_launcher.zygote"
 class ZygoteUnavailable(Exception):
     """The zygote could not start, could not load the code location, or stopped answering.
 
-    `files` and `loaded_at`: what a zygote that could not load had loaded, and when it began,
-    so that the launcher can try again as soon as one of those files changes."""
+    `load_failed`: it never became ready (the launcher waits before trying again), rather than
+    a ready zygote that went away (the next launch simply starts a new one). `files` and
+    `loaded_at`: what a zygote that could not load had loaded, and when it began, so that the
+    launcher can try again as soon as one of those files changes."""
 
-    def __init__(self, reason: str, files: list[str] | None = None, loaded_at: float = 0.0):
+    def __init__(
+        self,
+        reason: str,
+        files: list[str] | None = None,
+        loaded_at: float = 0.0,
+        load_failed: bool = False,
+    ):
         super().__init__(reason)
         self.files = files or []
         self.loaded_at = loaded_at
+        self.load_failed = load_failed
 
     def files_changed(self) -> bool:
         return bool(self.files) and any_changed_since(self.files, self.loaded_at)
@@ -76,7 +85,9 @@ class ZygoteClient:
             )  # fmt: skip
         except OSError as error:
             ours.close()
-            raise ZygoteUnavailable(f"could not start {executable}: {error}") from error
+            raise ZygoteUnavailable(
+                f"could not start {executable}: {error}", load_failed=True
+            ) from error
         finally:
             theirs.close()
         client = cls(process=process, channel=Channel(ours), location=location_name)
@@ -91,13 +102,14 @@ class ZygoteClient:
             ready = client.channel.receive(ready_timeout_s)
         except ChannelClosed as error:
             client.retire()
-            raise ZygoteUnavailable(f"zygote did not load: {error}") from error
+            raise ZygoteUnavailable(f"zygote did not load: {error}", load_failed=True) from error
         if not ready.get("ready"):
             client.retire()
             raise ZygoteUnavailable(
                 f"zygote could not load: {ready.get('error')}",
                 files=[str(path) for path in ready.get("files", [])],
                 loaded_at=float(ready.get("loaded_at", 0.0)),
+                load_failed=True,
             )
         client.files = [str(path) for path in ready.get("files", [])]
         client.loaded_at = float(ready["loaded_at"])

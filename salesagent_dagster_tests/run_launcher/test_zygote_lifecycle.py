@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -228,3 +229,18 @@ def test_a_forked_run_writes_the_events_a_code_server_run_writes(tmp_path, monke
         assert _event_shape(napping.instance, forked.run_id) == _event_shape(
             napping.instance, served.run_id
         )
+
+
+@pytest.mark.timeout(300)
+def test_a_zygote_that_died_is_replaced_at_the_next_launch(tmp_path, monkeypatch, capfd):
+    with napping_location(tmp_path, monkeypatch) as napping:
+        first = napping.finished(napping.launch().run_id)
+        (ready,) = [
+            line for line in capfd.readouterr().err.splitlines() if READY_LOG_PREFIX in line
+        ]
+        zygote_pid = int(ready.split("pid ")[1].split()[0])
+        os.kill(zygote_pid, signal.SIGKILL)
+        second = napping.finished(napping.launch().run_id)
+    assert first.status == second.status == DagsterRunStatus.SUCCESS
+    assert RUN_WORKER_TAG in second.tags
+    assert READY_LOG_PREFIX in capfd.readouterr().err
