@@ -215,6 +215,10 @@ def _event_shape(instance: DagsterInstance, run_id: str) -> list[tuple[str, str]
     return shape
 
 
+def _exited(instance: DagsterInstance, run_id: str) -> bool:
+    return any("Process for run exited" in entry.message for entry in instance.all_logs(run_id))
+
+
 @pytest.mark.timeout(300)
 def test_a_forked_run_writes_the_events_a_code_server_run_writes(tmp_path, monkeypatch):
     with napping_location(tmp_path, monkeypatch) as napping:
@@ -226,6 +230,8 @@ def test_a_forked_run_writes_the_events_a_code_server_run_writes(tmp_path, monke
         served = napping.finished(napping.launch().run_id)
         assert RUN_WORKER_TAG in forked.tags and GRPC_INFO_TAG in served.tags
         assert forked.status == served.status == DagsterRunStatus.SUCCESS
+        for run in (forked, served):  # a worker's last event comes after the run's status
+            napping.wait_for(run.run_id, lambda r: _exited(napping.instance, r.run_id))
         assert _event_shape(napping.instance, forked.run_id) == _event_shape(
             napping.instance, served.run_id
         )
