@@ -23,6 +23,9 @@ ALLOWED: dict[str, set[str]] = {
     "domain": set(),
     "policy": set(),
     "sandbox": set(),
+    # Infrastructure under Dagster (dagster.yaml's run launcher): it forks workers of any code
+    # location, so it knows none of ours.
+    "run_launcher": set(),
     "store": {"domain"},
     "resources": {"domain", "store"},
     "observability": {"domain", "settings"},
@@ -38,7 +41,7 @@ ALLOWED: dict[str, set[str]] = {
     },
     "local": {
         "domain", "store", "resources", "settings", "services", "observability", "sandbox",
-        "defs", "definitions", "code_locations", "edge",
+        "defs", "definitions", "code_locations", "edge", "run_launcher",
     },
     "code_locations": {"defs", "settings", "observability", "resources", "services"},
     "definitions": {"code_locations", "observability"},

@@ -12,6 +12,7 @@ from salesagent_dagster.local.bench_daemon import processes_cpu_seconds
 from salesagent_dagster.local.speed_bench import (
     BenchFigures,
     floor_lines,
+    forked_worker_cpu,
     run_floor,
     script_lines,
 )
@@ -57,6 +58,21 @@ def test_the_lines_a_script_reads_and_the_ratios_to_the_floor(tmp_path: Path):
         "ratio burst 0.50",
         "ratio cpu per lead 2.00",
     ]
+
+
+def test_forked_workers_cpu_is_read_from_the_daemon_log_after_the_burst_began(tmp_path: Path):
+    log = tmp_path / "daemon.log"
+    exited = "salesagent zygote: run worker exited: pid {} run r status 0 cpu {} s\n"
+    log.write_text(exited.format(1, "9.000") + "other line\n")
+    offset = log.stat().st_size
+    with log.open("a") as more:
+        more.write(exited.format(2, "0.750") + "noise\n" + exited.format(3, "0.650"))
+
+    figures = _figures()
+    figures.forked_worker_cpu_s = forked_worker_cpu(log, offset)
+
+    assert figures.forked_worker_cpu_s == [0.75, 0.65]
+    assert script_lines(figures)[-1] == "forked worker cpu 0.700 s"
 
 
 def test_a_floor_that_gave_no_figures_is_an_error_not_a_zero(tmp_path: Path):

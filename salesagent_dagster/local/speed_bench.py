@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import statistics
 import subprocess
 import sys
@@ -46,6 +47,7 @@ from salesagent_dagster.local.demo_seed import add_submission, default_form_id
 from salesagent_dagster.local.instance import REPO_ROOT
 from salesagent_dagster.local.processes import running_group
 from salesagent_dagster.local.sandbox_stack import SandboxStack, running_sandbox
+from salesagent_dagster.run_launcher.zygote import WORKER_EXIT_LOG_PREFIX
 from salesagent_dagster.services.lead_batching import keys_of_batch_run
 from salesagent_dagster.services.run_tags import BATCH_JOB, LEAD_JOB
 
@@ -71,6 +73,9 @@ class BenchFigures:
     burst_timeline: list[tuple[str, int, float, float | None, float | None]] = field(
         default_factory=list
     )
+    # Each forked run worker's own CPU in the burst (its rusage, as the zygote reaped it);
+    # empty when runs were not forked (the default launcher, or the forking one's fallback).
+    forked_worker_cpu_s: list[float] = field(default_factory=list)
 
     @property
     def leads_per_minute(self) -> float:
@@ -100,6 +105,7 @@ def run_bench(
             stack.hubspot.use_workflow_webhook(None)
         addresses = {f"burst-{index}@{BENCH_DOMAIN}" for index in range(burst)}
         cpu_before = processes_cpu_seconds(processes.pids)
+        log_offset = _size(home / "daemon.log")
         started = time.time()
         for address in sorted(addresses):
             add_submission(stack.hubspot.url, {"email": address, "firstname": "Burst"}, form_id)
@@ -114,6 +120,7 @@ def run_bench(
             jobs.count(LEAD_JOB),
             jobs.count(BATCH_JOB),
         )
+        figures.forked_worker_cpu_s = forked_worker_cpu(home / "daemon.log", log_offset)
     return figures
 
 
@@ -142,6 +149,21 @@ def _runs_since(
                     )
                 )
     return sorted(timeline, key=lambda run: run[2])
+
+
+def _size(path: Path) -> int:
+    return path.stat().st_size if path.exists() else 0
+
+
+def forked_worker_cpu(daemon_log: Path, offset: int) -> list[float]:
+    """CPU seconds of each forked run worker the zygote reaped after `offset` of the log."""
+    with daemon_log.open("rb") as log:
+        log.seek(offset)
+        text = log.read().decode(errors="replace")
+    return [
+        float(match.group(1))
+        for match in re.finditer(re.escape(WORKER_EXIT_LOG_PREFIX) + r": .* cpu ([0-9.]+) s", text)
+    ]
 
 
 @dataclass(frozen=True)
@@ -214,6 +236,12 @@ def format_figures(figures: BenchFigures) -> str:
         f"  {job} {leads:3d}  {queued:6.1f} / {_seconds(began)} / {_seconds(ended)}"
         for job, leads, queued, began, ended in figures.burst_timeline
     ]
+    if figures.forked_worker_cpu_s:
+        worker = figures.forked_worker_cpu_s
+        lines.append(
+            f"forked run workers: {len(worker)} in the burst, CPU per worker median "
+            f"{statistics.median(worker):.2f} s, max {max(worker):.2f} s (their rusage)"
+        )
     if figures.timed_out:
         lines.append(f"timed out: {figures.timed_out} leads never reached Gmail")
     return "\n".join(lines)
@@ -232,6 +260,8 @@ def script_lines(figures: BenchFigures) -> list[str]:
     ]
     lines.append(f"burst {figures.leads_per_minute:.1f} leads/min")
     lines.append(f"cpu per lead {figures.cpu_per_lead:.3f} s")
+    if figures.forked_worker_cpu_s:
+        lines.append(f"forked worker cpu {statistics.median(figures.forked_worker_cpu_s):.3f} s")
     return lines
 
 
