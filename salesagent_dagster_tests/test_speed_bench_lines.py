@@ -60,6 +60,17 @@ def test_the_lines_a_script_reads_and_the_ratios_to_the_floor(tmp_path: Path):
     ]
 
 
+def test_the_single_lead_path_s_cpu_is_printed_and_compared_when_measured(tmp_path: Path):
+    script = tmp_path / "floor_bench.py"
+    script.write_text(f"print({json.dumps(json.dumps(FLOOR_ANSWER))})\n")
+    floor = run_floor(script, latency_leads=3, burst=50)
+    figures = _figures()
+    figures.single_lead_cpu_s = 0.6
+
+    assert "single-lead cpu per lead 0.600 s" in script_lines(figures)
+    assert floor_lines(figures, floor)[-1] == "ratio single-lead cpu per lead 1.20"
+
+
 def test_forked_workers_cpu_is_read_from_the_daemon_log_after_the_burst_began(tmp_path: Path):
     log = tmp_path / "daemon.log"
     exited = "salesagent zygote: run worker exited: pid {} run r status 0 cpu {} s\n"

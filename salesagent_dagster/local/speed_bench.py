@@ -52,6 +52,7 @@ from salesagent_dagster.services.lead_batching import keys_of_batch_run
 from salesagent_dagster.services.run_tags import BATCH_JOB, LEAD_JOB
 
 GAP_MAX_SECONDS = 5.0  # the floor bench's --gap-max
+IDLE_SAMPLE_SECONDS = 10.0
 LEAD_TIMEOUT_SECONDS = 120
 # The shared floor benchmark (a minimal project of our shape on the same Dagster): beside the
 # main checkout (`../shared/perf`), or beside the worktrees' folder.
@@ -76,6 +77,10 @@ class BenchFigures:
     # Each forked run worker's own CPU in the burst (its rusage, as the zygote reaped it);
     # empty when runs were not forked (the default launcher, or the forking one's fallback).
     forked_worker_cpu_s: list[float] = field(default_factory=list)
+    # The single-lead path (the polled leads, one at a time, each its own run): the CPU the
+    # bench's processes spent over it beyond their idle rate (sensors and the run queue tick
+    # whether leads come or not), per lead.
+    single_lead_cpu_s: float = 0.0
 
     @property
     def leads_per_minute(self) -> float:
@@ -95,7 +100,13 @@ def run_bench(
         processes = up.enter_context(_product_processes(stack, home, pushed))
         form_id = default_form_id(stack.hubspot.url)
         _one_lead(stack, form_id, "warmup-polled", timeout_s)  # daemon and code server up
+        idle_cpu_per_s = _cpu_rate(processes.pids, IDLE_SAMPLE_SECONDS)
+        cpu_before, phase_started = processes_cpu_seconds(processes.pids), time.time()
         figures.polled_s = _latencies(stack, form_id, "polled", latency_leads, rng, figures)
+        if figures.polled_s:
+            spent = processes_cpu_seconds(processes.pids) - cpu_before
+            idle = idle_cpu_per_s * (time.time() - phase_started)
+            figures.single_lead_cpu_s = max(0.0, spent - idle) / len(figures.polled_s)
         if pushed:
             stack.hubspot.use_workflow_webhook(
                 f"{processes.edge_url}/webhooks/hubspot", SANDBOX_HUBSPOT_CLIENT_SECRET
@@ -122,6 +133,13 @@ def run_bench(
         )
         figures.forked_worker_cpu_s = forked_worker_cpu(home / "daemon.log", log_offset)
     return figures
+
+
+def _cpu_rate(pids: list[int], seconds: float) -> float:
+    """CPU seconds per second the processes spend with no lead coming."""
+    before = processes_cpu_seconds(pids)
+    time.sleep(seconds)
+    return (processes_cpu_seconds(pids) - before) / seconds
 
 
 def _runs_since(
@@ -236,6 +254,11 @@ def format_figures(figures: BenchFigures) -> str:
         f"  {job} {leads:3d}  {queued:6.1f} / {_seconds(began)} / {_seconds(ended)}"
         for job, leads, queued, began, ended in figures.burst_timeline
     ]
+    if figures.single_lead_cpu_s:
+        lines.append(
+            f"single-lead path: {figures.single_lead_cpu_s:.2f} CPU-s per polled lead beyond "
+            "the processes' idle rate (each lead its own run)"
+        )
     if figures.forked_worker_cpu_s:
         worker = figures.forked_worker_cpu_s
         lines.append(
@@ -260,6 +283,8 @@ def script_lines(figures: BenchFigures) -> list[str]:
     ]
     lines.append(f"burst {figures.leads_per_minute:.1f} leads/min")
     lines.append(f"cpu per lead {figures.cpu_per_lead:.3f} s")
+    if figures.single_lead_cpu_s:
+        lines.append(f"single-lead cpu per lead {figures.single_lead_cpu_s:.3f} s")
     if figures.forked_worker_cpu_s:
         lines.append(f"forked worker cpu {statistics.median(figures.forked_worker_cpu_s):.3f} s")
     return lines
@@ -316,7 +341,8 @@ def run_floor(script: Path, latency_leads: int, burst: int) -> FloorFigures:
 def floor_lines(figures: BenchFigures, floor: FloorFigures) -> list[str]:
     """The floor's lines, then the product's figures over the floor's (latency and CPU: how
     many times the floor's; burst: the share of the floor's rate). Pushed latency is compared
-    with the floor's polled one, the only latency the floor has."""
+    with the floor's polled one, the only latency the floor has; the single-lead path's CPU
+    with the floor's per lead, whose every lead has its own run."""
     lines = [
         f"floor polled latency p50 {floor.p50_s:.2f} s p95 {floor.p95_s:.2f} s",
         f"floor burst {floor.leads_per_minute:.1f} leads/min",
@@ -329,6 +355,9 @@ def floor_lines(figures: BenchFigures, floor: FloorFigures) -> list[str]:
             lines.append(f"ratio {path} latency p50 {p50} p95 {p95}")
     lines.append(f"ratio burst {_ratio(figures.leads_per_minute, floor.leads_per_minute)}")
     lines.append(f"ratio cpu per lead {_ratio(figures.cpu_per_lead, floor.cpu_per_lead)}")
+    if figures.single_lead_cpu_s:
+        single = _ratio(figures.single_lead_cpu_s, floor.cpu_per_lead)
+        lines.append(f"ratio single-lead cpu per lead {single}")
     return lines
 
 
