@@ -50,12 +50,15 @@ class DeadLetter:
 
 
 @dataclass(frozen=True)
-class _Attempt:
+class LeadAttempt:
+    """One try at a lead: its own run, or its own step of a batch run."""
+
     at: float
     status: DagsterRunStatus
     run_id: str
     step: str | None = None  # a batch run's step for the lead
     error_class: str | None = None
+    started: bool = True  # the run began executing (a launch that failed never tried it)
 
 
 def dead_letters(instance: DagsterInstance, limit: int = 500) -> list[DeadLetter]:
@@ -78,17 +81,33 @@ def dead_letters(instance: DagsterInstance, limit: int = 500) -> list[DeadLetter
     return sorted(letters, key=lambda letter: letter.failed_at)[:limit]
 
 
-def failed_leads(instance: DagsterInstance, run_window: int) -> dict[str, tuple[_Attempt, int]]:
+def failed_leads(instance: DagsterInstance, run_window: int) -> dict[str, tuple[LeadAttempt, int]]:
     """Leads whose latest attempt (own run, or own step of a batch run) failed and that no
     unfinished run is working on, among the newest `run_window` runs of each lead job:
     each with that attempt and how many attempts it had."""
-    attempts: dict[str, list[_Attempt]] = {}
+    return {
+        key: (max(tries, key=lambda attempt: attempt.at), len(tries))
+        for key, tries in failed_lead_attempts(instance, run_window).items()
+    }
+
+
+def failed_lead_attempts(
+    instance: DagsterInstance, run_window: int
+) -> dict[str, list[LeadAttempt]]:
+    """`failed_leads` with every attempt of each lead (the sweep that resumes cut-short
+    leads counts those that started)."""
+    attempts: dict[str, list[LeadAttempt]] = {}
     records = instance.get_run_records(filters=RunsFilter(job_name=JOB_NAME), limit=run_window)
     for record in records:
         key = record.dagster_run.tags.get(PARTITION_TAG)
         if key:
             attempts.setdefault(key, []).append(
-                _Attempt(_time_of(record), record.dagster_run.status, record.dagster_run.run_id)
+                LeadAttempt(
+                    _time_of(record),
+                    record.dagster_run.status,
+                    record.dagster_run.run_id,
+                    started=record.start_time is not None,
+                )
             )
     batches = instance.get_run_records(filters=RunsFilter(job_name=BATCH_JOB), limit=run_window)
     for record in batches:
@@ -100,7 +119,7 @@ def failed_leads(instance: DagsterInstance, run_window: int) -> dict[str, tuple[
         if latest.status == DagsterRunStatus.FAILURE and not any(
             attempt.status in UNFINISHED for attempt in tries
         ):
-            failed[key] = (latest, len(tries))
+            failed[key] = tries
     return failed
 
 
@@ -108,7 +127,7 @@ def _time_of(record: RunRecord) -> float:
     return float(record.end_time or record.update_timestamp.timestamp())
 
 
-def _batch_attempts(instance: DagsterInstance, record: RunRecord) -> dict[str, _Attempt]:
+def _batch_attempts(instance: DagsterInstance, record: RunRecord) -> dict[str, LeadAttempt]:
     """Each lead this batch run worked on (a re-execution from failure: only the leads it
     ran again), with how its own step went."""
     run = record.dagster_run
@@ -116,9 +135,9 @@ def _batch_attempts(instance: DagsterInstance, record: RunRecord) -> dict[str, _
     # A first run lists the unresolved mapped step (`[?]`) or nothing: every lead's step runs.
     everyone = not executed or f"{BATCHED_LEAD_OP}[?]" in executed
     keys = [key for key in keys_of_batch_run(run) if everyone or step_of_lead(key) in executed]
-    at = _time_of(record)
+    at, started = _time_of(record), record.start_time is not None
     if run.status != DagsterRunStatus.FAILURE:
-        return {key: _Attempt(at, run.status, run.run_id) for key in keys}
+        return {key: LeadAttempt(at, run.status, run.run_id, started=started) for key in keys}
     failures = step_failures(instance, run.run_id)
     succeeded = {
         entry.event_log_entry.step_key
@@ -130,11 +149,13 @@ def _batch_attempts(instance: DagsterInstance, record: RunRecord) -> dict[str, _
     for key in keys:
         step = step_of_lead(key)
         if step in succeeded:
-            attempts[key] = _Attempt(at, DagsterRunStatus.SUCCESS, run.run_id)
+            attempts[key] = LeadAttempt(at, DagsterRunStatus.SUCCESS, run.run_id, started=started)
         elif step in failures:
-            attempts[key] = _Attempt(at, run.status, run.run_id, step, failures[step])
+            attempts[key] = LeadAttempt(
+                at, run.status, run.run_id, step, failures[step], started=started
+            )
         else:  # the run failed before this lead's step finished: a crash, or its split
-            attempts[key] = _Attempt(at, run.status, run.run_id)
+            attempts[key] = LeadAttempt(at, run.status, run.run_id, started=started)
     return attempts
 
 

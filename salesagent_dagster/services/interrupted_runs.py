@@ -10,7 +10,8 @@ newest run failed without a step failing (interrupted, crashed or never started)
 will not retry, with attempts left in the budget Dagster's own retries have (1 +
 `run_retries.max_retries` runs that started; a run whose launch failed never tried the lead,
 and for some seconds after a restart the daemon's launches fail: its own retries spent their
-whole budget so in one drill), and asks for one more run of each. The send ledger keeps a second
+whole budget so in one drill), and asks for one more run of each. A lead of a batch run
+that was cut short before its own step finished is resumed the same way, in a run of its own. The send ledger keeps a second
 run harmless (I-1). A step failure is never resumed: a permanent error is a decision, and a
 transient one has had its step retries.
 """
@@ -19,14 +20,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dagster import DagsterInstance, DagsterRun, DagsterRunStatus, RunsFilter
+from dagster import DagsterInstance, DagsterRun, DagsterRunStatus
 
-from salesagent_dagster.services.dead_letters import JOB_NAME, UNFINISHED
-from salesagent_dagster.services.run_tags import PARTITION_TAG
+from salesagent_dagster.services.dead_letters import LeadAttempt, failed_lead_attempts
 
 WILL_RETRY_TAG = "dagster/will_retry"
 FAILURE_REASON_TAG = "dagster/failure_reason"
 STEP_FAILURE = "STEP_FAILURE"
+# What a run worker's step raises when a shutdown stops it: the step did not fail.
+INTERRUPTED = "DagsterExecutionInterruptedError"
 RESUMED_AFTER_TAG = "salesagent/resumed_after"  # the failed run a resumed run follows
 RECENT_RUNS = 200  # how far back a sweep looks: a shutdown's casualties are the newest runs
 LAUNCH_FAILURES_PER_ATTEMPT = 4  # runs in all per attempt in the budget, launched or not
@@ -53,47 +55,35 @@ def attempt_budget(instance: DagsterInstance) -> int:
 
 
 def will_be_resumed(instance: DagsterInstance, run: DagsterRun) -> bool:
-    """Whether the sweep runs this failed run's lead again (so it is no dead letter yet)."""
-    key = run.tags.get(PARTITION_TAG)
-    return (
-        run.job_name == JOB_NAME
-        and key is not None
-        and cut_short(run)
-        and _attempts(instance, key) < attempt_budget(instance)
-    )
+    """Whether the sweep runs this failed run's lead, or a lead of this batch run, again (so
+    it is no dead letter yet)."""
+    return cut_short(run) and any(lead.run_id == run.run_id for lead in interrupted_leads(instance))
 
 
 def interrupted_leads(instance: DagsterInstance) -> list[InterruptedLead]:
-    """Leads to run again now, oldest failure first."""
-    records = instance.get_run_records(filters=RunsFilter(job_name=JOB_NAME), limit=RECENT_RUNS)
-    newest: dict[str, DagsterRun] = {}
-    for record in records:  # newest first
-        key = record.dagster_run.tags.get(PARTITION_TAG)
-        if key and key not in newest:
-            newest[key] = record.dagster_run
+    """Leads to run again now, oldest failure first: those whose latest attempt, their own
+    run or their step of a batch run, was cut short (a batch lead resumes in a run of its
+    own), with started attempts left in the budget."""
+    budget = attempt_budget(instance)
     found = []
-    budget = attempt_budget(instance)
-    for key, run in reversed(newest.items()):
-        if not cut_short(run):
+    for key, tries in failed_lead_attempts(instance, RECENT_RUNS).items():
+        latest = max(tries, key=lambda attempt: attempt.at)
+        if latest.step is not None and latest.error_class != INTERRUPTED:
+            continue  # its own step of a batch run failed: a decision, not a shutdown
+        run = instance.get_run_by_id(latest.run_id)
+        if run is None or not cut_short(run):
             continue
-        attempts = _attempts(instance, key)
+        attempts = _started(tries, budget)
         if attempts < budget:
-            found.append(InterruptedLead(key, run.run_id, attempts))
-    return found
+            found.append((latest.at, InterruptedLead(key, run.run_id, attempts)))
+    return [lead for _, lead in sorted(found, key=lambda pair: pair[0])]
 
 
-def _attempts(instance: DagsterInstance, key: str) -> int:
-    """Runs of the lead that started executing (a run whose launch failed never tried the
-    lead: for some seconds after a code server restart the daemon's launches fail, and its
-    own retries can spend their whole budget so), or the budget when one is unfinished
-    (something is running the lead: nothing to resume). Capped: no more than
-    LAUNCH_FAILURES_PER_ATTEMPT runs per attempt in all, however their launches went."""
-    records = instance.get_run_records(
-        filters=RunsFilter(job_name=JOB_NAME, tags={PARTITION_TAG: key})
-    )
-    budget = attempt_budget(instance)
-    if any(record.dagster_run.status in UNFINISHED for record in records):
+def _started(tries: list[LeadAttempt], budget: int) -> int:
+    """Attempts that started executing (a run whose launch failed never tried the lead: for
+    some seconds after a code server restart the daemon's launches fail, and its own retries
+    can spend their whole budget so). Capped: no more than LAUNCH_FAILURES_PER_ATTEMPT
+    attempts per attempt of the budget in all, however their launches went."""
+    if len(tries) >= budget * LAUNCH_FAILURES_PER_ATTEMPT:
         return budget
-    if len(records) >= budget * LAUNCH_FAILURES_PER_ATTEMPT:
-        return budget
-    return sum(1 for record in records if record.start_time is not None)
+    return sum(1 for attempt in tries if attempt.started)

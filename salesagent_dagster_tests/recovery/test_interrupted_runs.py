@@ -3,9 +3,17 @@ is run once more, within the same budget of started attempts as Dagster's run re
 whose launch failed never tried the lead); a step failure never is, and is reported as a dead
 letter instead (DESIGN I-5)."""
 
-from __future__ import annotations
+from collections.abc import Iterator
 
-from dagster import DagsterInstance, build_sensor_context, job, op
+from dagster import (
+    Config,
+    DagsterInstance,
+    DynamicOut,
+    DynamicOutput,
+    build_sensor_context,
+    job,
+    op,
+)
 from dagster._core.errors import DagsterExecutionInterruptedError
 
 from salesagent_dagster.defs.maintenance.interrupted_runs_sensor import resume_interrupted_leads
@@ -16,7 +24,13 @@ from salesagent_dagster.services.interrupted_runs import (
     interrupted_leads,
     will_be_resumed,
 )
-from salesagent_dagster.services.run_tags import PARTITION_TAG
+from salesagent_dagster.services.lead_batching import batch_config
+from salesagent_dagster.services.run_tags import (
+    BATCH_JOB,
+    BATCH_TAG,
+    BATCHED_LEAD_OP,
+    PARTITION_TAG,
+)
 
 RETRIES = {"run_retries": {"enabled": True, "max_retries": 2}}  # dagster.yaml's
 
@@ -106,3 +120,47 @@ def test_a_step_failure_is_never_resumed():
         assert not failed.success
         assert interrupted_leads(instance) == []
         assert not will_be_resumed(instance, failed.dagster_run)
+
+
+class BatchKeys(Config):
+    partition_keys: list[str]
+
+
+@op(out=DynamicOut(str))
+def split_lead_batch(config: BatchKeys) -> Iterator[DynamicOutput[str]]:
+    for key in config.partition_keys:
+        yield DynamicOutput(key, mapping_key=key)
+
+
+@op(name=BATCHED_LEAD_OP)
+def batched_lead(key: str) -> None:
+    if key == "sub_late":  # the shutdown came while this lead's step ran
+        raise DagsterExecutionInterruptedError()
+
+
+@job(name=BATCH_JOB)
+def cut_short_batch() -> None:
+    split_lead_batch().map(batched_lead)
+
+
+def test_a_batch_run_cut_short_resumes_its_unfinished_leads_in_runs_of_their_own():
+    with DagsterInstance.ephemeral(settings=RETRIES) as instance:
+        result = cut_short_batch.execute_in_process(
+            instance=instance,
+            run_config=batch_config(["sub_done", "sub_late"]),
+            tags={BATCH_TAG: "batch_1"},
+            raise_on_error=False,
+        )
+        batch = retry_given_up(instance, result.run_id)
+        # The lead whose step finished is done; the one cut short is run again, alone.
+        assert [(lead.partition_key, lead.run_id) for lead in interrupted_leads(instance)] == [
+            ("sub_late", batch)
+        ]
+        assert will_be_resumed(instance, instance.get_run_by_id(batch))
+        (request,) = resume_interrupted_leads(build_sensor_context(instance=instance)).run_requests
+        assert request.partition_key == "sub_late" and request.job_name in (None, "process_lead")
+        assert request.tags[RESUMED_AFTER_TAG] == batch
+
+        # Its own run then counts as its next attempt, as for any lead.
+        interrupted(instance, "sub_late")
+        assert [lead.attempts for lead in interrupted_leads(instance)] == [2]
