@@ -35,7 +35,7 @@ demo: $(STAMP) $(MANIFEST)
 	$(BIN)/salesagent demo
 
 test: $(STAMP) $(MANIFEST)
-	$(BIN)/pytest -n auto --dist worksteal
+	$(BIN)/pytest -n auto --dist loadscope
 
 ui: $(STAMP) $(MANIFEST)
 	$(BIN)/salesagent ui
