@@ -50,10 +50,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import threading
-import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, Self
 
 from dagster import DefaultRunLauncher, Field, IntSource
@@ -68,16 +65,11 @@ from dagster._core.storage.tags import GRPC_INFO_TAG
 from dagster._serdes import ConfigurableClass, ConfigurableClassData, serialize_value
 
 from salesagent_dagster.run_launcher.worker_identity import RUN_WORKER_TAG, WorkerIdentity
-from salesagent_dagster.run_launcher.zygote_client import ZygoteClient, ZygoteUnavailable
+from salesagent_dagster.run_launcher.zygote_client import ZygoteUnavailable
+from salesagent_dagster.run_launcher.zygote_pool import ZygotePool, ZygoteSettings
 
 logger = logging.getLogger("salesagent.run_launcher")
 _FORK_ANSWER_TIMEOUT_S = 30.0
-
-
-@dataclass
-class _Failure:
-    error: ZygoteUnavailable
-    at: float
 
 
 class ForkingRunLauncher(RunLauncher, ConfigurableClass):
@@ -91,14 +83,13 @@ class ForkingRunLauncher(RunLauncher, ConfigurableClass):
         preload_modules: list[str] | None = None,
     ) -> None:
         self._inst_data = inst_data
-        self._ready_timeout_s = float(zygote_ready_timeout_seconds)
-        self._retry_failed_s = float(retry_failed_zygote_seconds)
-        self._preload_modules = list(preload_modules or [])
-        self._zygotes: dict[str, ZygoteClient] = {}
-        self._failures: dict[str, _Failure] = {}
-        self._retired: list[ZygoteClient] = []
-        # The daemon's run queue launches from several threads (`dequeue_use_threads`).
-        self._lock = threading.Lock()
+        # The zygotes are the instance's, shared by every launcher object built for it in
+        # this process (`zygote_pool` says why).
+        self._settings = ZygoteSettings(
+            ready_timeout_s=float(zygote_ready_timeout_seconds),
+            retry_failed_s=float(retry_failed_zygote_seconds),
+            preload_modules=tuple(preload_modules or []),
+        )
         self._fallback = DefaultRunLauncher()
         super().__init__()
 
@@ -147,63 +138,15 @@ class ForkingRunLauncher(RunLauncher, ConfigurableClass):
             self._launch_through_code_server(context, "the run has no code origin")
             return
         repository_origin = origin.repository_origin
-        key = serialize_value(repository_origin)
         instance_ref = serialize_value(self._instance.get_ref())
+        location = run.remote_job_origin.location_name if run.remote_job_origin else ""
         try:
-            with self._lock:
-                zygote = self._zygote_for(key, repository_origin, run, instance_ref)
-                zygote.fork_run(run.run_id, instance_ref, _FORK_ANSWER_TIMEOUT_S)
-        except ZygoteUnavailable as error:
-            with self._lock:
-                self._forget(key, error)
-            self._launch_through_code_server(context, str(error))
-
-    def _zygote_for(
-        self, key: str, repository_origin: Any, run: DagsterRun, instance_ref: str
-    ) -> ZygoteClient:
-        self._reap_retired()
-        zygote = self._zygotes.get(key)
-        if zygote is not None and not zygote.is_fresh():
-            logger.info("Code changed or zygote gone: starting a fresh zygote")
-            self._retire(self._zygotes.pop(key))
-            zygote = None
-        if zygote is None:
-            failure = self._failures.get(key)
-            if (
-                failure
-                and time.time() - failure.at < self._retry_failed_s
-                and not failure.error.files_changed()
-            ):
-                raise failure.error
-            location = run.remote_job_origin.location_name if run.remote_job_origin else ""
-            # The same location under another origin (its workspace entry changed): that
-            # zygote will not be asked again.
-            for other in [
-                k for k, z in self._zygotes.items() if location and z.location == location
-            ]:
-                self._retire(self._zygotes.pop(other))
-            zygote = ZygoteClient.start(
-                repository_origin.executable_path, location, key, instance_ref,
-                self._ready_timeout_s, self._preload_modules,
+            ZygotePool.of(instance_ref, self._settings).fork_run(
+                serialize_value(repository_origin), repository_origin.executable_path,
+                location, run.run_id, instance_ref, _FORK_ANSWER_TIMEOUT_S,
             )  # fmt: skip
-            self._zygotes[key] = zygote
-            self._failures.pop(key, None)
-        return zygote
-
-    def _forget(self, key: str, error: ZygoteUnavailable) -> None:
-        zygote = self._zygotes.pop(key, None)
-        if zygote is not None:
-            self._retire(zygote)
-        known = self._failures.get(key)
-        if error.load_failed and (known is None or known.error is not error):
-            self._failures[key] = _Failure(error=error, at=time.time())
-
-    def _retire(self, zygote: ZygoteClient) -> None:
-        zygote.retire()
-        self._retired.append(zygote)
-
-    def _reap_retired(self) -> None:
-        self._retired = [zygote for zygote in self._retired if not zygote.reap()]
+        except ZygoteUnavailable as error:
+            self._launch_through_code_server(context, str(error))
 
     def _launch_through_code_server(self, context: LaunchRunContext, reason: str) -> None:
         logger.warning("Forking run launcher fell back to the default launcher: %s", reason)
@@ -272,12 +215,9 @@ class ForkingRunLauncher(RunLauncher, ConfigurableClass):
         return False
 
     def dispose(self) -> None:
-        """Stop the zygotes: each finishes the runs it forked and exits."""
-        with self._lock:
-            for zygote in self._zygotes.values():
-                self._retire(zygote)
-            self._zygotes.clear()
-            self._reap_retired()
+        """Stop the instance's zygotes: each finishes the runs it forked and exits."""
+        if self.has_instance:
+            ZygotePool.close(serialize_value(self._instance.get_ref()), self._settings)
         self._fallback.dispose()
 
     def join(self, timeout: int = 30) -> None:

@@ -250,3 +250,21 @@ def test_a_zygote_that_died_is_replaced_at_the_next_launch(tmp_path, monkeypatch
     assert first.status == second.status == DagsterRunStatus.SUCCESS
     assert RUN_WORKER_TAG in second.tags
     assert READY_LOG_PREFIX in capfd.readouterr().err
+
+
+@pytest.mark.timeout(300)
+def test_two_launchers_built_for_one_instance_share_its_zygote(tmp_path, monkeypatch, capfd):
+    """`DagsterInstance.run_launcher` is built lazily without a lock: the daemon's run queue,
+    dequeuing two runs in one tick from two threads, can build two launchers and use both.
+    They must fork from one zygote, not start a second warm process nobody retires."""
+    with napping_location(tmp_path, monkeypatch) as napping:
+        first = napping.finished(napping.launch().run_id)
+        twin = napping.instance.get_ref().run_launcher
+        assert twin is not None and twin is not napping.instance.run_launcher
+        twin.register_instance(napping.instance)
+        napping.instance._run_launcher = twin  # as the race leaves it: the other one is used
+        second = napping.finished(napping.launch().run_id)
+    assert first.status == second.status == DagsterRunStatus.SUCCESS
+    assert RUN_WORKER_TAG in first.tags and RUN_WORKER_TAG in second.tags
+    ready = [line for line in capfd.readouterr().err.splitlines() if READY_LOG_PREFIX in line]
+    assert len(ready) == 1, ready
