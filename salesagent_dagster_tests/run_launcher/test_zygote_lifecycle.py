@@ -95,7 +95,11 @@ class Napping:
 
 
 @contextmanager
-def napping_location(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Napping]:
+def napping_location(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, storage: dict[str, object] | None = None
+) -> Iterator[Napping]:
+    """The napping location on an instance of its own (SQLite, or `storage` as dagster.yaml
+    spells it) whose launcher is the forking one."""
     code = tmp_path / "napping.py"
     code.write_text(CODE.format(version=1))
     workspace_file = tmp_path / "workspace.yaml"
@@ -107,9 +111,10 @@ def napping_location(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterato
     workspace_file.write_text(yaml.safe_dump({"load_from": [{"python_file": entry}]}))
     home = tmp_path / "home"
     home.mkdir()
-    (home / "dagster.yaml").write_text(
-        yaml.safe_dump({"run_launcher": FORKING_LAUNCHER, "telemetry": {"enabled": False}})
-    )
+    config: dict[str, object] = {"run_launcher": FORKING_LAUNCHER, "telemetry": {"enabled": False}}
+    if storage is not None:
+        config["storage"] = storage
+    (home / "dagster.yaml").write_text(yaml.safe_dump(config))
     monkeypatch.setenv("DAGSTER_HOME", str(home))
     monkeypatch.setenv("NAPPING_OUTPUT", str(tmp_path / "output"))
     with (
@@ -268,3 +273,23 @@ def test_two_launchers_built_for_one_instance_share_its_zygote(tmp_path, monkeyp
     assert RUN_WORKER_TAG in first.tags and RUN_WORKER_TAG in second.tags
     ready = [line for line in capfd.readouterr().err.splitlines() if READY_LOG_PREFIX in line]
     assert len(ready) == 1, ready
+
+
+@pytest.mark.postgres
+@pytest.mark.timeout(300)
+def test_a_run_on_a_postgres_instance_is_forked_and_its_events_stored(
+    tmp_path, monkeypatch, postgres_databases
+):
+    """Production keeps the instance on PostgreSQL: the zygote imports its storage classes but
+    must not connect before the fork (one connection shared by every worker), so each forked
+    worker opens its own and the run is not sent through the code server."""
+    storage = {"postgres": {"postgres_url": postgres_databases()}}
+    with napping_location(tmp_path, monkeypatch, storage) as napping:
+        assert type(napping.instance.run_storage).__name__ == "PostgresRunStorage"
+        runs = [napping.launch() for _ in range(2)]
+        finished = [napping.finished(run.run_id) for run in runs]
+        messages = [e.message for run in runs for e in napping.instance.all_logs(run.run_id)]
+    assert [run.status for run in finished] == [DagsterRunStatus.SUCCESS] * 2
+    assert all(RUN_WORKER_TAG in run.tags for run in finished)
+    assert not [m for m in messages if "Forking run launcher:" in m]
+    assert napping.output.read_text() == "1"
