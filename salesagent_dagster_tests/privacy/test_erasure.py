@@ -1,11 +1,14 @@
 """Erasing a person reaches every store and a scan of every store proves it (DESIGN I-7):
 the demo's morning is processed for real against the emulators, then one person is erased
-through `salesagent erase`."""
+through `salesagent erase`. Each test reads the state it needs from a fixture, not from a test
+that ran before it: the erase is the `erased` fixture, and the asset-index test erases a
+lead of its own."""
 
 from __future__ import annotations
 
 import json
 import stat
+from dataclasses import dataclass
 
 import pytest
 from click.testing import CliRunner
@@ -41,29 +44,48 @@ def processed(tmp_path_factory):
             yield sandbox, instance, result, home
 
 
+@dataclass(frozen=True)
+class Erasure:
+    """What there was of ERASED before `salesagent erase`, and what the command said."""
+
+    keys: list[str]
+    run_ids: list[str]
+    drafts_before: int
+    other_run_ids: list[str]
+    output: str
+    exit_code: int
+
+
+@pytest.fixture(scope="module")
+def erased(processed) -> Erasure:
+    sandbox, instance, _, _ = processed
+    keys = _keys_of(ERASED)
+    run_ids = [r.run_id for r in instance.get_runs(RunsFilter(tags={"dagster/partition": keys}))]
+    drafts_before = len(gmail_state(sandbox.gmail.url)["drafts"])
+    other_run_ids = [r.run_id for r in instance.get_runs() if r.run_id not in run_ids]
+    outcome = CliRunner().invoke(erase, [ERASED, "--yes", "--actor", "dpo@seller.example"])
+    return Erasure(keys, run_ids, drafts_before, other_run_ids, outcome.output, outcome.exit_code)
+
+
 def _keys_of(address: str) -> list[str]:
     resources = resources_from_env(resolve_secrets=True)
     with resources.app_store.session() as session:
         return partition_keys_of(session, address, address_hashes(address, resources.outreach.salt))
 
 
-def test_erase_removes_the_person_everywhere_and_the_scan_finds_nothing(processed):
+def test_erase_removes_the_person_everywhere_and_the_scan_finds_nothing(processed, erased):
     sandbox, instance, _, home = processed
-    keys = _keys_of(ERASED)
+    keys, run_ids = erased.keys, erased.run_ids
     assert len(keys) == 2  # the lead and their second, duplicate submission
-    run_ids = [r.run_id for r in instance.get_runs(RunsFilter(tags={"dagster/partition": keys}))]
     assert run_ids
-    drafts_before = len(gmail_state(sandbox.gmail.url)["drafts"])
-    kept_runs_before = len(instance.get_runs())
 
-    outcome = CliRunner().invoke(erase, [ERASED, "--yes", "--actor", "dpo@seller.example"])
-
-    assert outcome.exit_code == 0, outcome.output
-    assert "the address was found nowhere" in outcome.output
-    assert ERASED not in outcome.output.lower()
-    assert len(gmail_state(sandbox.gmail.url)["drafts"]) == drafts_before - 1
+    assert erased.exit_code == 0, erased.output
+    assert "the address was found nowhere" in erased.output
+    assert ERASED not in erased.output.lower()
+    assert len(gmail_state(sandbox.gmail.url)["drafts"]) == erased.drafts_before - 1
     assert instance.get_runs(RunsFilter(run_ids=run_ids)) == []
-    assert len(instance.get_runs()) == kept_runs_before - len(run_ids)
+    kept = instance.get_runs(RunsFilter(run_ids=erased.other_run_ids))
+    assert {r.run_id for r in kept} == set(erased.other_run_ids)  # nobody else's
     assert not set(keys) & set(instance.get_dynamic_partitions(PARTITIONS_DEF_NAME))
     assert not any((home / "storage" / run_id).exists() for run_id in run_ids)
     resources = resources_from_env(resolve_secrets=True)
@@ -76,8 +98,11 @@ def test_erase_removes_the_person_everywhere_and_the_scan_finds_nothing(processe
         ] * 2
         erased_hash = address_hashes(ERASED, resources.outreach.salt)[0]
         assert suppression.is_suppressed(session, erased_hash)
-        record = session.scalar(select(AuditEvent).where(AuditEvent.action == "erase_person"))
-        assert record.subject == erased_hash
+        (record,) = session.scalars(
+            select(AuditEvent).where(
+                AuditEvent.action == "erase_person", AuditEvent.subject == erased_hash
+            )
+        )
         assert ERASED not in json.dumps(record.details)
     # The draft preview (asset metadata, I-6's one exception) named them: gone as well.
     files = [p for p in home.rglob("*") if p.is_file() and not p.name.startswith("salesagent")]
@@ -93,8 +118,9 @@ def test_the_scan_does_find_a_person_who_was_not_erased(processed):
     assert all(KEPT not in f for f in report.findings)
 
 
-def test_an_erased_person_is_never_contacted_again(processed):
+def test_an_erased_person_is_never_contacted_again(processed, erased):
     sandbox, instance, _, _ = processed
+    assert erased.exit_code == 0, erased.output
     add_submission(sandbox.hubspot.url, {"email": ERASED, "firstname": "Priya"})
     drafts_before = len(gmail_state(sandbox.gmail.url)["drafts"])
     again = process_once(instance)
@@ -120,8 +146,13 @@ def test_export_writes_what_we_hold_about_a_person(processed, tmp_path):
 
 def test_erasing_the_newest_draft_takes_it_out_of_the_asset_index(processed):
     """Dagster caches each asset's newest materialization (with the draft preview) apart from
-    the run's events; erasing that lead must replace it with the next newest."""
-    _, instance, _, home = processed
+    the run's events; erasing that lead must replace it with the next newest. The lead is
+    this test's own, processed last, so that no other test's person is erased here."""
+    sandbox, instance, _, home = processed
+    add_submission(
+        sandbox.hubspot.url, {"email": "newest@tailspin-freight.com", "firstname": "Oona"}
+    )
+    assert len(process_once(instance).outcomes) == 1
     newest = instance.get_latest_materialization_event(AssetKey("draft"))
     assert newest is not None and newest.dagster_event is not None
     key = newest.dagster_event.partition
