@@ -60,7 +60,10 @@ def hubspot_resource(url: str) -> HubSpotResource:
     return HubSpotResource(access_token=HUBSPOT_TOKEN, api_base_url=url, request_timeout_seconds=3)
 
 
-def edge_context(database_url: str, hubspot_url: str, edge_url: str) -> EdgeContext:
+def edge_context(
+    database_url: str, hubspot_url: str, edge_url: str, salt: str = SALT
+) -> EdgeContext:
+    """What the edge is served with in tests: this app DB, this HubSpot, the seller's settings."""
     return EdgeContext(
         app_store=AppStoreResource(database_url=database_url),
         hubspot=hubspot_resource(hubspot_url),
@@ -68,7 +71,7 @@ def edge_context(database_url: str, hubspot_url: str, edge_url: str) -> EdgeCont
             postal_address="Seller Example Inc., 500 Market Street, San Francisco",
             unsubscribe_url=f"{edge_url}/unsubscribe",
             booking_url="https://seller.example/book",
-            hash_salt=SALT,
+            hash_salt=salt,
         ),
     )
 

@@ -12,10 +12,8 @@ from dagster import DagsterInstance
 from salesagent_dagster.edge.app import Surface
 from salesagent_dagster.edge.context import EdgeContext
 from salesagent_dagster.local.edge_thread import serving_edge
-from salesagent_dagster.resources.app_store import AppStoreResource
-from salesagent_dagster.resources.hubspot import HubSpotResource
-from salesagent_dagster.resources.outreach_settings import OutreachSettings
 from salesagent_dagster.store.database import dispose_engine, migrate
+from salesagent_dagster_tests.edge.conftest import edge_context
 from salesagent_dagster_tests.metrics.seeding import Seeded, seed_app_db, seed_instance
 
 SALT = "metrics-test-salt"
@@ -28,18 +26,9 @@ class ServedEdge:
     seeded: Seeded
 
 
-def edge_context(database_url: str, edge_url: str) -> EdgeContext:
-    return EdgeContext(
-        app_store=AppStoreResource(database_url=database_url),
-        # Never called by /metrics: a closed port, so a stray call would fail loudly.
-        hubspot=HubSpotResource(access_token="unused", api_base_url="http://127.0.0.1:9"),
-        outreach=OutreachSettings(
-            postal_address="Seller Example Inc., 500 Market Street, San Francisco",
-            unsubscribe_url=f"{edge_url}/unsubscribe",
-            booking_url="https://seller.example/book",
-            hash_salt=SALT,
-        ),
-    )
+def metrics_edge_context(database_url: str, edge_url: str) -> EdgeContext:
+    # HubSpot is never called by /metrics: a closed port, so a stray call would fail loudly.
+    return edge_context(database_url, "http://127.0.0.1:9", edge_url, salt=SALT)
 
 
 @pytest.fixture
@@ -59,7 +48,7 @@ def seeded_state(app_db_url: str, dagster_home: Path) -> Seeded:
 
 
 def serve(app_db_url: str, seeded: Seeded, surface: Surface) -> Iterator[ServedEdge]:
-    with serving_edge(lambda url: edge_context(app_db_url, url), surface) as (url, context):
+    with serving_edge(lambda url: metrics_edge_context(app_db_url, url), surface) as (url, context):
         yield ServedEdge(url, context, seeded)
 
 
