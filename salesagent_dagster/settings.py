@@ -146,6 +146,10 @@ class Settings(BaseSettings):
     # The callback URL registered at the provider (https://<desk>/signin/oidc/callback);
     # empty: the callback's URL as the edge sees it.
     oidc_redirect_uri: str = _var("SALESAGENT_OIDC_REDIRECT_URI", "")
+    # Desk passwords beside the provider: unset, on without a provider and off with one (a
+    # password would be a way in around the provider's MFA and offboarding); `true` keeps them
+    # on as well, e.g. a break-glass admin for when the provider is down.
+    desk_passwords: bool | None = _var("SALESAGENT_DESK_PASSWORDS", None)
     # Review
     review_sla_minutes: float = _var("SALESAGENT_REVIEW_SLA_MINUTES", 60.0, ge=1, le=10080)
     # Replies: how long an auto-reply that names no return date moves the next step
@@ -206,6 +210,11 @@ class Settings(BaseSettings):
                 "SALESAGENT_OIDC_ISSUER and SALESAGENT_OIDC_CLIENT_ID go together: set both "
                 "for sign-in through the provider, or neither"
             )
+        if self.desk_passwords is False and not self.oidc_issuer:
+            raise ValueError(
+                "SALESAGENT_DESK_PASSWORDS=false needs SALESAGENT_OIDC_ISSUER: without desk "
+                "passwords and without a provider nobody could sign in to the desk"
+            )
         if self.oidc_issuer:
             parts = urlsplit(self.oidc_issuer)
             loopback = parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost")
@@ -222,6 +231,11 @@ class Settings(BaseSettings):
             if info.validation_alias == name:
                 return getattr(self, field_name)
         raise KeyError(f"{name} is not a setting")
+
+    @property
+    def desk_passwords_on(self) -> bool:
+        """Whether the desk takes passwords (`desk_passwords`' comment)."""
+        return self.desk_passwords if self.desk_passwords is not None else not self.oidc_issuer
 
     @property
     def sender_domain(self) -> str:

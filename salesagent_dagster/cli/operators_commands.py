@@ -3,7 +3,9 @@
 The password is read from stdin when it is not a terminal (scripts: `... < secret`), else
 prompted twice; it never appears in argv, where `ps` and shell history would keep it. An
 operator added with `--oidc-email` signs in through the OpenID provider as that email and
-has no password (SALESAGENT_OIDC_ISSUER; the README's review desk section).
+has no password (SALESAGENT_OIDC_ISSUER; the README's review desk section). With a provider
+set, desk passwords are off unless SALESAGENT_DESK_PASSWORDS keeps them: a password is still
+stored (for when they are turned on) and the command says it will not sign anyone in.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from salesagent_dagster.services.operators import (
     add_oidc_operator,
     add_operator,
 )
-from salesagent_dagster.settings import resources_from_env
+from salesagent_dagster.settings import load_settings, resources_from_env
 from salesagent_dagster.store import operators as store
 
 
@@ -59,6 +61,12 @@ def add(name: str, role: str, oidc_email: str) -> None:
         except OperatorError as exc:
             raise click.ClickException(str(exc)) from exc
     click.echo(f"{name}: {role}")
+    if not load_settings().desk_passwords_on:
+        click.echo(
+            "note: desk passwords are off beside the OpenID provider (SALESAGENT_DESK_PASSWORDS):"
+            f" add {name} with --oidc-email to let them in",
+            err=True,
+        )
 
 
 @operators.command("disable")

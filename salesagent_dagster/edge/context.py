@@ -34,6 +34,8 @@ class EdgeContext:
     review_sla_minutes: float = 60.0
     # The desk's sign-in through an OpenID provider; None: desk passwords only.
     oidc: OidcClient | None = None
+    # Whether the desk takes passwords (settings.desk_passwords_on: off beside a provider).
+    passwords: bool = True
 
     @classmethod
     def from_env(cls) -> EdgeContext:
@@ -70,4 +72,5 @@ class EdgeContext:
             )
             if settings.oidc_issuer
             else None,
+            passwords=settings.desk_passwords_on,
         )

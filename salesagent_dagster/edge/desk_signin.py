@@ -9,7 +9,8 @@ it sends admins to the webserver and everyone else to a `dagster-webserver --rea
 
 The sign-in form carries the pre-session's CSRF token (desk_session.py): a password posted
 from anywhere else signs nobody in. When an OpenID provider is configured the page offers
-it as well (desk_oidc.py); desk passwords stay the embedded default.
+it (desk_oidc.py), and desk passwords are then off unless SALESAGENT_DESK_PASSWORDS keeps
+them: the form is not shown and a password posted anyway is refused before it is checked.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ def sign_in_page(
     response = render(
         request, "desk/signin.html", status, next=next_path, error=error, csrf=pre["csrf"],
         oidc_label=context.oidc.config.label if context.oidc else "",
+        passwords=context.passwords,
     )  # fmt: skip
     sessions.write_pre(request, response, pre)
     return response
@@ -81,6 +83,11 @@ def sign_in_routes(context: EdgeContext, sessions: DeskSessions) -> list[BaseRou
             # Not from this browser's sign-in page (another site's form, or a stale one).
             return await run_in_threadpool(
                 answer, 403, "The sign-in form was out of date. Sign in again."
+            )
+        if not context.passwords:
+            # Neither checked nor counted against the name: there is no password to guess.
+            return await run_in_threadpool(
+                answer, 403, "Desk passwords are off here: sign in with the button above."
             )
 
         def delay() -> float:

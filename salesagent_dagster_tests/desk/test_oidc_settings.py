@@ -26,6 +26,26 @@ def test_half_or_plain_http_oidc_settings_stop_the_start(monkeypatch, env, said)
         load_settings()
 
 
+@pytest.mark.parametrize(
+    ("issuer", "kept", "on"),
+    [("", None, True), ("https://accounts.google.com", None, False),
+     ("https://accounts.google.com", "true", True), ("", "true", True)],
+)  # fmt: skip
+def test_desk_passwords_are_off_beside_a_provider_unless_kept(monkeypatch, issuer, kept, on):
+    if issuer:
+        monkeypatch.setenv("SALESAGENT_OIDC_ISSUER", issuer)
+        monkeypatch.setenv("SALESAGENT_OIDC_CLIENT_ID", "desk")
+    if kept is not None:
+        monkeypatch.setenv("SALESAGENT_DESK_PASSWORDS", kept)
+    assert load_settings().desk_passwords_on is on
+
+
+def test_desk_passwords_off_without_a_provider_stop_the_start(monkeypatch):
+    monkeypatch.setenv("SALESAGENT_DESK_PASSWORDS", "false")
+    with pytest.raises(SettingsError, match="nobody could sign in"):
+        load_settings()
+
+
 def test_the_client_secret_is_kept_out_of_the_settings_repr(monkeypatch):
     monkeypatch.setenv("SALESAGENT_OIDC_ISSUER", "https://accounts.google.com")
     monkeypatch.setenv("SALESAGENT_OIDC_CLIENT_ID", "desk.apps.googleusercontent.com")

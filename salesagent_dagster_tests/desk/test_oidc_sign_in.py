@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -19,12 +20,16 @@ from salesagent_dagster.edge.context import EdgeContext
 from salesagent_dagster.edge.desk_oidc import CALLBACK_PATH
 from salesagent_dagster.sandbox.oidc_provider import Account, OidcProvider, start_oidc_provider
 from salesagent_dagster.services.oidc_client import OidcClient, OidcConfig
-from salesagent_dagster.services.operators import add_oidc_operator, proves_identity
+from salesagent_dagster.services.operators import (
+    add_oidc_operator,
+    proves_identity,
+    sign_in_delay_seconds,
+)
 from salesagent_dagster.services.review import ReviewRun
 from salesagent_dagster.store.database import session_scope
 from salesagent_dagster.store.models import AuditEvent, OperatorIdentity
 from salesagent_dagster.store.operators import disable_operator
-from salesagent_dagster_tests.desk.conftest import Desk, add_operators
+from salesagent_dagster_tests.desk.conftest import PASSWORDS, Desk, add_operators
 from salesagent_dagster_tests.desk.desk_client import DeskClient, Reply, get_elsewhere
 from salesagent_dagster_tests.edge.conftest import edge_context
 from salesagent_dagster_tests.edge.edge_server import serving
@@ -62,8 +67,10 @@ def nobody_signed_in(client: DeskClient) -> bool:
     return "salesagent_desk" not in client.cookies and client.get("/review").status == 303
 
 
-@pytest.fixture
-def oidc_desk(database_url: str, hubspot_emulator) -> Iterator[OidcDesk]:
+@contextmanager
+def serving_oidc_desk(database_url: str, hubspot_url: str, passwords: bool) -> Iterator[OidcDesk]:
+    """The desk beside the sandbox's provider, desk passwords on (as SALESAGENT_DESK_PASSWORDS
+    keeps them) or off (the default beside a provider)."""
     add_operators(database_url)
     with session_scope(database_url) as session:
         add_oidc_operator(session, "olga", "reviewer", OLGA.email, actor="test")
@@ -80,11 +87,19 @@ def oidc_desk(database_url: str, hubspot_emulator) -> Iterator[OidcDesk]:
         def make_context(url: str) -> EdgeContext:
             provider.allow_redirect_uri(url + CALLBACK_PATH)
             config = OidcConfig(provider.issuer, CLIENT_ID, CLIENT_SECRET, "seller.example")
-            base = edge_context(database_url, hubspot_emulator.url, url)
-            return replace(base, oidc=OidcClient(config), run_review=run_review)
+            base = edge_context(database_url, hubspot_url, url)
+            return replace(
+                base, oidc=OidcClient(config), run_review=run_review, passwords=passwords
+            )
 
         with serving(make_context, "internal") as (url, context):
             yield OidcDesk(url, context, provider, reviews)
+
+
+@pytest.fixture
+def oidc_desk(database_url: str, hubspot_emulator) -> Iterator[OidcDesk]:
+    with serving_oidc_desk(database_url, hubspot_emulator.url, passwords=True) as desk:
+        yield desk
 
 
 def test_an_operators_provider_account_signs_in_with_the_role_our_db_gives(oidc_desk):
@@ -293,3 +308,20 @@ def test_adding_an_operator_again_lets_a_new_provider_account_bind(oidc_desk):
     with session_scope(oidc_desk.database_url) as session:
         add_oidc_operator(session, "olga", "reviewer", OLGA.email, actor="admin")
     assert oidc_desk.sign_in(oidc_desk.client()).status == 303
+
+
+def test_beside_the_provider_desk_passwords_are_off(database_url, hubspot_emulator):
+    """The default with a provider: no password form, and a right password posted anyway is
+    refused before it is checked; the provider's sign-in still works."""
+    with serving_oidc_desk(database_url, hubspot_emulator.url, passwords=False) as desk:
+        client = desk.client()
+        page = client.get("/signin")
+        assert page.status == 200 and 'action="/signin/oidc"' in page.body
+        assert 'action="/signin"' not in page.body and 'type="password"' not in page.body
+        refused = client.sign_in("ada", PASSWORDS["ada"])
+        assert refused.status == 403 and "Desk passwords are off" in refused.body
+        assert nobody_signed_in(client)
+        with session_scope(desk.database_url) as session:
+            assert sign_in_delay_seconds(session, "ada") == 0  # nothing counted against ada
+        assert desk.sign_in(client).status == 303
+        assert "olga (reviewer)" in client.get("/review").body
