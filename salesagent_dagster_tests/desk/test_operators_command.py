@@ -56,3 +56,16 @@ def test_operators_add_with_an_oidc_email_keeps_no_password(dagster_home):
         assert session.get(Operator, "eve") is None and session.get(Operator, "tom") is None
     listed = runner.invoke(main, ["operators", "list"])
     assert "OpenID olga@seller.example (not signed in yet)" in listed.output
+
+
+def test_a_password_added_beside_a_provider_is_said_to_be_off(dagster_home, monkeypatch):
+    monkeypatch.setenv("SALESAGENT_OIDC_ISSUER", "https://accounts.google.com")
+    monkeypatch.setenv("SALESAGENT_OIDC_CLIENT_ID", "desk")
+    runner = CliRunner()
+    assert runner.invoke(main, ["db", "upgrade"]).exit_code == 0
+    added = runner.invoke(main, ["operators", "add", "mia"], input="correct horse battery\n")
+    assert added.exit_code == 0, added.output
+    assert "desk passwords are off" in added.output and "--oidc-email" in added.output
+    monkeypatch.setenv("SALESAGENT_DESK_PASSWORDS", "true")
+    kept = runner.invoke(main, ["operators", "add", "mia"], input="correct horse battery\n")
+    assert kept.exit_code == 0 and "off" not in kept.output
