@@ -11,7 +11,8 @@ API modules), so that each worker does not import them again. It
 answers with the project files it loaded (the launcher restarts it when one changes).
 
 Fork safety is checked, not assumed: after warm-up no thread may be running but this one and
-no file or socket may be open but stdio and the channel (a thread would not exist in the
+no file or socket may be open but stdio, the channel and multiprocessing's resource-tracker
+pipe, which forked children are meant to share (a thread would not exist in the
 child, its locks still held; an open connection would be shared by every worker). Opening the
 instance (its SQLAlchemy engines, its connections) is left to each child. If the code location
 breaks either rule (Sentry's transport thread, an engine connected at import) the zygote says
@@ -148,10 +149,11 @@ def check_fork_safe(control_fd: int) -> None:
     fd_dir = Path("/proc/self/fd")
     if not fd_dir.is_dir():
         return
+    shared_by_design = _multiprocessing_tracker_fds()
     opened = []
     for entry in os.listdir(fd_dir):
         fd = int(entry)
-        if fd in (0, 1, 2, control_fd):
+        if fd in (0, 1, 2, control_fd) or fd in shared_by_design:
             continue
         try:
             target = os.readlink(fd_dir / entry)
@@ -160,6 +162,19 @@ def check_fork_safe(control_fd: int) -> None:
         opened.append(f"{fd} -> {target}")
     if opened:
         raise RuntimeError(f"descriptors open after warm-up, forking is unsafe: {opened}")
+
+
+def _multiprocessing_tracker_fds() -> set[int]:
+    """The pipe to multiprocessing's resource tracker, when warm-up started it (dbt's manifest
+    makes a multiprocessing Lock, so the warehouse location does): every forked child is meant
+    to share it, as children of multiprocessing's own "fork" start method do, and to register
+    its semaphores with the parent's tracker. (`_fd` is the tracker's own attribute; read, never
+    set, and absent from a Python that names it otherwise: then the pipe is refused as any
+    other descriptor.)"""
+    tracker_module = sys.modules.get("multiprocessing.resource_tracker")
+    tracker = getattr(tracker_module, "_resource_tracker", None)
+    fd = getattr(tracker, "_fd", None)
+    return {fd} if isinstance(fd, int) else set()
 
 
 def project_files() -> list[str]:

@@ -1,21 +1,33 @@
 """A lead through the real `dagster-daemon` with the forking launcher: its run worker is forked
 from the zygote, the lead gets its Gmail draft; a forked worker killed mid-run is caught by
-run monitoring and the lead re-run by run retries, and still gets exactly one draft."""
+run monitoring and the lead re-run by run retries, and still gets exactly one draft; a run of
+the warehouse location is forked from a zygote of that location."""
 
 from __future__ import annotations
 
 import os
 import signal
 import time
+from urllib.parse import urlsplit
 
 import pytest
 from dagster import DagsterInstance, DagsterRunStatus
+from dagster_graphql import DagsterGraphQLClient
 
-from salesagent_dagster.local.bench_daemon import BENCH_DOMAIN, running_daemon, wait_for_delivery
+from salesagent_dagster.code_locations import WAREHOUSE_LOCATION
+from salesagent_dagster.defs.analytics.warehouse_export import raw_asset_key
+from salesagent_dagster.local.bench_daemon import (
+    BENCH_DOMAIN,
+    daemon_environment,
+    running_daemon,
+    running_webserver,
+    wait_for_delivery,
+)
 from salesagent_dagster.local.demo_seed import add_submission, default_form_id
 from salesagent_dagster.local.sandbox_stack import running_sandbox
 from salesagent_dagster.run_launcher.worker_identity import RUN_WORKER_TAG, WorkerIdentity
 from salesagent_dagster.run_launcher.zygote import READY_LOG_PREFIX, WORKER_EXIT_LOG_PREFIX
+from salesagent_dagster.store.warehouse import RAW_TABLES
 from salesagent_dagster_tests.run_launcher.daemon_harness import (
     daemon_log,
     engine_messages,
@@ -76,3 +88,33 @@ def test_a_killed_forked_worker_is_caught_by_run_monitoring_and_the_lead_gets_on
         assert any(f"run worker process {worker.pid} is gone" in m for m in messages)
         assert retry.status == DagsterRunStatus.SUCCESS
         assert messages_per_recipient(stack.gmail.url)[address] == 1
+
+
+@pytest.mark.timeout(600)
+def test_a_warehouse_run_is_forked_from_a_zygote_of_its_own_location():
+    """The warehouse is its own code location (dbt and all): its runs are forked from a zygote
+    of that location, never from the lead location's, and build the marts."""
+    with forking_home("salesagent-fork-wh-") as home, running_sandbox() as stack:
+        env = daemon_environment(stack, home)
+        with (
+            running_daemon(stack, home),
+            running_webserver(env, home / "webserver.log") as (url, _),
+            DagsterInstance.from_config(str(home)) as instance,
+        ):
+            client = DagsterGraphQLClient(urlsplit(url).hostname, port_number=urlsplit(url).port)
+            run_id = client.submit_job_execution(
+                "refresh_warehouse", repository_location_name=WAREHOUSE_LOCATION
+            )
+            deadline = time.monotonic() + 300
+            while not (run := instance.get_run_by_id(run_id)) or not run.is_finished:
+                assert time.monotonic() < deadline, daemon_log(home)[-3000:]
+                time.sleep(0.5)
+            messages = engine_messages(instance, run_id)
+            first_table = raw_asset_key(next(iter(RAW_TABLES)))
+            materialized = instance.get_latest_materialization_event(first_table)
+        ready = [line for line in daemon_log(home).splitlines() if READY_LOG_PREFIX in line]
+        assert run.status == DagsterRunStatus.SUCCESS, messages[-20:]
+        assert not [m for m in messages if "Forking run launcher:" in m]
+        assert RUN_WORKER_TAG in run.tags
+        assert any(line.endswith(f" {WAREHOUSE_LOCATION}") for line in ready), ready
+        assert materialized is not None and materialized.run_id == run_id
